@@ -1,0 +1,43 @@
+"""SQLAlchemy models of the whole domain and the database session setup."""
+
+from models.base import Base, utcnow
+from models.cases import OPEN_STATUSES, Attachment, Case, CaseChatMessage, CaseEvent
+from models.catalog import GRID_LEVEL, ROUTING_LEVELS, CalendarDay, Category, RoutingRule
+from models.geography import Area, Grid, GridLayer
+from models.messaging import (
+    ChatState,
+    ConsoleSession,
+    LoginFailure,
+    OutboxMessage,
+    ProcessedUpdate,
+)
+from models.organisation import ApiKey, ChatBinding, ChatIdentity, Department, Invite, Person
+
+__all__ = [
+    "GRID_LEVEL",
+    "OPEN_STATUSES",
+    "ROUTING_LEVELS",
+    "ApiKey",
+    "Area",
+    "Attachment",
+    "Base",
+    "CalendarDay",
+    "Case",
+    "CaseChatMessage",
+    "CaseEvent",
+    "Category",
+    "ChatBinding",
+    "ChatIdentity",
+    "ChatState",
+    "ConsoleSession",
+    "Department",
+    "Grid",
+    "GridLayer",
+    "Invite",
+    "LoginFailure",
+    "OutboxMessage",
+    "Person",
+    "ProcessedUpdate",
+    "RoutingRule",
+    "utcnow",
+]
