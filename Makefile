@@ -2,8 +2,10 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+LEAFLET := web/static/vendor/leaflet/leaflet.js
+CATALOGS := $(wildcard bot/locales/*/LC_MESSAGES/messages.po web/locales/*/LC_MESSAGES/messages.po)
 
-.PHONY: demo test lint format bench clean
+.PHONY: demo test lint format bench assets clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -11,11 +13,25 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-demo: $(STAMP)
+# Leaflet comes from the npm registry and is served by the app itself (no CDN).
+$(LEAFLET): package.json package-lock.json
+	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm" >&2; exit 1; }
+	npm ci --no-audit --no-fund --silent
+	rm -rf web/static/vendor/leaflet && mkdir -p web/static/vendor
+	cp -r node_modules/leaflet/dist web/static/vendor/leaflet
+
+# Compiled gettext catalogs (.mo) are built from the committed .po files.
+%.mo: %.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
+
+assets: $(STAMP) $(LEAFLET) $(CATALOGS:.po=.mo)
+
+demo: assets
 	$(BIN)/gridgov demo
 
-test: $(STAMP)
+test: assets
 	scripts/ensure-postgres.sh
+	scripts/ensure-chromium.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
@@ -28,9 +44,10 @@ format: $(STAMP)
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(STAMP)
+bench: assets
 	scripts/ensure-postgres.sh
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) gridgov.db* media .pytest_cache
+	rm -rf $(VENV) node_modules web/static/vendor gridgov.db* media .pytest_cache
+	find . -name '*.mo' -path '*/locales/*' -delete

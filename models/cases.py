@@ -1,7 +1,7 @@
 """Cases, their append-only event trail and their attachments."""
 
 from datetime import datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -30,6 +30,7 @@ class Case(Base):
         Index("ix_cases_created_at", "created_at"),
         Index("ix_cases_updated_at", "updated_at"),
         Index("ix_cases_department_status", "department_id", "status"),
+        UniqueConstraint("source", "external_ref"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -38,7 +39,8 @@ class Case(Base):
     reporter_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     # A citizen's name, phone, e-mail or device id: kept for the record, never published.
     reporter_contact: Mapped[dict[str, Any] | None]
-    external_ref: Mapped[str | None] = mapped_column(String(64), index=True)
+    # The sender's own id for the report (chat draft, Open311 token): a resend is not a new case.
+    external_ref: Mapped[str | None] = mapped_column(String(64))
 
     lon: Mapped[float] = mapped_column(Float)  # WGS84, used for dispatch
     lat: Mapped[float] = mapped_column(Float)
@@ -60,11 +62,11 @@ class Case(Base):
 
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-    filed_at: Mapped[datetime | None]
+    filed_at: Mapped[datetime | None] = mapped_column(index=True)
     dispatched_at: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     resolved_at: Mapped[datetime | None]
-    closed_at: Mapped[datetime | None]
+    closed_at: Mapped[datetime | None] = mapped_column(index=True)
     voided_at: Mapped[datetime | None]
 
     # The handling clock: started at dispatch or acceptance, paused while suspended.
@@ -72,6 +74,7 @@ class Case(Base):
     deadline_at: Mapped[datetime | None] = mapped_column(index=True)
     yellow_at: Mapped[datetime | None]
     suspended_at: Mapped[datetime | None]
+    status_before_suspension: Mapped[CaseStatus | None] = mapped_column(enum_column(CaseStatus))
     # Working seconds of the limit still left when the case was suspended.
     remaining_work_seconds: Mapped[int | None] = mapped_column(Integer)
     # When the sweep next needs to look at this case (yellow, overdue, next level); indexed
@@ -90,9 +93,9 @@ class Case(Base):
     handling_work_seconds: Mapped[int | None] = mapped_column(Integer)
 
     version: Mapped[int] = mapped_column(Integer, default=1)
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
-    category: Mapped[Category] = relationship(lazy="joined")
+    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
     grid: Mapped[Grid | None] = relationship()
     community: Mapped[Area | None] = relationship(foreign_keys=[community_id])
     town: Mapped[Area | None] = relationship(foreign_keys=[town_id])

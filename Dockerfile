@@ -1,0 +1,9 @@
+FROM python:3.11-slim-bookworm
+WORKDIR /app
+RUN apt-get update && apt-get install -y --no-install-recommends make nodejs npm \
+    && rm -rf /var/lib/apt/lists/*
+COPY . .
+RUN pip install --no-cache-dir . && make assets
+ENV GRIDGOV_HTTP_HOST=0.0.0.0
+EXPOSE 8080
+CMD ["sh", "-c", "gridgov db upgrade && gridgov serve"]

@@ -1,0 +1,89 @@
+"""The Telegram outbox channel: renders an outbox message and sends it with aiogram, or edits
+the case's card in place. Telegram's errors become the outbox's RetryAfter / Undeliverable."""
+
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNotFound,
+    TelegramRetryAfter,
+)
+from aiogram.types import Message
+from aiogram.utils.i18n import I18n
+
+from bot.i18n import normalise_locale
+from bot.texts import Rendered, render
+from dispatch.channels import Delivered, OutgoingMessage, RetryAfter, Undeliverable
+
+GONE = ("chat not found", "bot was kicked", "user is deactivated", "have no rights to send")
+CAPTION_LIMIT = 1024
+
+
+class TelegramChannel:
+    name = "telegram"
+
+    def __init__(self, bot: Bot, i18n: I18n, tz: ZoneInfo) -> None:
+        self.bot = bot
+        self.i18n = i18n
+        self.tz = tz
+
+    async def send(self, message: OutgoingMessage) -> Delivered:
+        locale = normalise_locale(message.locale)
+        payload = message.payload
+        with self.i18n.context(), self.i18n.use_locale(locale):
+            rendered = render(message.kind, payload, locale, self.tz)
+        try:
+            if message.edit_message_id:
+                edited = await self._edit(message, rendered)
+                if edited is not None:
+                    return edited
+            sent = await self._send(message.address, rendered)
+        except TelegramRetryAfter as exc:
+            raise RetryAfter(exc.retry_after) from exc
+        except (TelegramForbiddenError, TelegramNotFound) as exc:
+            raise Undeliverable(exc.message) from exc
+        except TelegramBadRequest as exc:
+            if any(reason in exc.message.lower() for reason in GONE):
+                raise Undeliverable(exc.message) from exc
+            raise
+        return Delivered(str(sent.message_id), has_photo=bool(sent.photo))
+
+    async def _send(self, chat_id: str, r: Rendered) -> Message:
+        if r.photo and len(r.text) <= CAPTION_LIMIT:
+            return await self.bot.send_photo(
+                chat_id, r.photo, caption=r.text, reply_markup=r.markup, parse_mode="HTML"
+            )
+        return await self.bot.send_message(
+            chat_id, r.text, reply_markup=r.markup, parse_mode="HTML"
+        )
+
+    async def _edit(self, message: OutgoingMessage, r: Rendered) -> Delivered | None:
+        """Edits the card; None when it cannot be edited any more (deleted): send anew."""
+        chat_id, message_id = message.address, int(message.edit_message_id or 0)
+        has_photo = bool(r.photo) and len(r.text) <= CAPTION_LIMIT
+        try:
+            if has_photo:
+                await self.bot.edit_message_caption(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    caption=r.text,
+                    reply_markup=r.markup,
+                    parse_mode="HTML",
+                )
+            else:
+                await self.bot.edit_message_text(
+                    chat_id=chat_id,
+                    message_id=message_id,
+                    text=r.text,
+                    reply_markup=r.markup,
+                    parse_mode="HTML",
+                )
+        except TelegramBadRequest as exc:
+            text = exc.message.lower()
+            if "message is not modified" not in text:
+                if "message to edit not found" in text or "there is no" in text:
+                    return None
+                raise
+        return Delivered(str(message_id), has_photo=has_photo)

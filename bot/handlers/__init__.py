@@ -1,0 +1,19 @@
+"""The routers, one per role, in the order they see an update."""
+
+from aiogram import Router
+
+from bot.handlers import fallback, office, registration, report, steps, supervisor, worker
+from bot.middlewares import RequirePerson
+
+
+def build_router() -> Router:
+    members = Router(name="members")
+    gate = RequirePerson()
+    members.message.outer_middleware(gate)
+    members.callback_query.outer_middleware(gate)
+    members.include_routers(
+        report.build(), steps.build(), worker.build(), office.build(), supervisor.build()
+    )
+    root = Router(name="root")
+    root.include_routers(registration.build(), members, fallback.build())
+    return root

@@ -1,0 +1,23 @@
+"""Who is acting: a snapshot of a person's role and scope, taken at the start of a use case."""
+
+from dataclasses import dataclass
+
+from models.enums import Role
+
+
+@dataclass(frozen=True)
+class Actor:
+    person_id: int | None
+    name: str
+    role: Role | None
+    department_id: int | None = None
+    # A supervisor's or dispatcher's community or town; None means the whole county.
+    area_id: int | None = None
+    grid_ids: frozenset[int] = frozenset()
+
+    @property
+    def label(self) -> str:
+        return self.name
+
+
+SYSTEM = Actor(person_id=None, name="system", role=None)

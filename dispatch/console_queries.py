@@ -1,0 +1,246 @@
+"""Read-side queries for the web front ends (Open311, console, metrics): pure SQLAlchemy,
+scoped by the actor, never writing."""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from dispatch.actors import Actor
+from dispatch.deadlines import RUNNING
+from models import OPEN_STATUSES, Case, CaseEvent, OutboxMessage
+from models.enums import CaseStatus, Role
+
+CLOSED_STATUSES = (CaseStatus.CLOSED, CaseStatus.VOIDED, CaseStatus.MERGED)
+LIGHTS = ("red", "yellow", "green")
+LATENCY_BUCKETS = (300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 8 * 3600.0, 24 * 3600.0, 72 * 3600.0)
+
+
+# -- Open311 --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RequestFilter:
+    numbers: Sequence[str] = ()
+    category_ids: Sequence[int] = ()
+    start: datetime | None = None
+    end: datetime | None = None
+    statuses: Sequence[str] = ()  # "open", "closed"
+    limit: int = 1000
+
+
+def _with_attachments(query: Select[tuple[Case]]) -> Select[tuple[Case]]:
+    return query.options(selectinload(Case.attachments))
+
+
+async def service_requests(session: AsyncSession, f: RequestFilter) -> list[Case]:
+    """Cases as Open311 service requests, newest first. A list of numbers overrides the rest."""
+    query = _with_attachments(select(Case).where(Case.number.is_not(None)))
+    if f.numbers:
+        query = query.where(Case.number.in_(list(f.numbers)))
+    else:
+        if f.category_ids:
+            query = query.where(Case.category_id.in_(list(f.category_ids)))
+        if f.start is not None:
+            query = query.where(Case.created_at >= f.start)
+        if f.end is not None:
+            query = query.where(Case.created_at <= f.end)
+        wanted = set(f.statuses)
+        if wanted == {"open"}:
+            query = query.where(Case.status.in_(OPEN_STATUSES))
+        elif wanted == {"closed"}:
+            query = query.where(Case.status.in_(CLOSED_STATUSES))
+    query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(f.limit)
+    return list((await session.scalars(query)).all())
+
+
+async def case_by_number(session: AsyncSession, number: str) -> Case | None:
+    return await session.scalar(_with_attachments(select(Case).where(Case.number == number)))
+
+
+# -- the console ----------------------------------------------------------------------------
+
+
+def visible_to(actor: Actor) -> ColumnElement[bool]:
+    """The cases a console user may look at."""
+    if actor.role is Role.ADMIN:
+        return true()
+    if actor.role is Role.OFFICE_MEMBER:
+        return Case.department_id == actor.department_id if actor.department_id else false()
+    if actor.role is Role.GRID_WORKER:
+        return Case.reporter_id == actor.person_id
+    if actor.area_id is None:
+        return true()
+    return or_(Case.community_id == actor.area_id, Case.town_id == actor.area_id)
+
+
+def light_condition(light: str, now: datetime) -> ColumnElement[bool]:
+    """The SQL form of DeadlinePlanner.light for running cases."""
+    running = and_(Case.status.in_(RUNNING), Case.deadline_at.is_not(None))
+    if light == "red":
+        return and_(running, Case.deadline_at < now)
+    if light == "yellow":
+        return and_(running, Case.deadline_at >= now, Case.yellow_at <= now)
+    return and_(
+        running, Case.deadline_at >= now, or_(Case.yellow_at.is_(None), Case.yellow_at > now)
+    )
+
+
+async def inbox(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    *,
+    light: str = "",
+    status: str = "",
+    search: str = "",
+    limit: int = 200,
+) -> list[Case]:
+    query = select(Case).where(visible_to(actor), Case.number.is_not(None))
+    if search.strip():
+        query = query.where(Case.number.contains(search.strip()))
+    if status in CaseStatus.__members__.values():
+        query = query.where(Case.status == CaseStatus(status))
+    elif not search.strip():
+        query = query.where(Case.status.in_(OPEN_STATUSES))
+    if light in LIGHTS:
+        query = query.where(light_condition(light, now))
+    query = query.order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id.desc())
+    return list((await session.scalars(query.limit(limit))).all())
+
+
+async def timeline(session: AsyncSession, case_id: int) -> list[CaseEvent]:
+    query = select(CaseEvent).where(CaseEvent.case_id == case_id).order_by(CaseEvent.id)
+    return list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True)
+class Queue:
+    to_file: list[Case]
+    returned: list[Case]
+    extensions: list[Case]
+
+
+async def dispatcher_queue(session: AsyncSession, actor: Actor, limit: int = 200) -> Queue:
+    base = select(Case).where(visible_to(actor))
+
+    async def rows(condition: ColumnElement[bool]) -> list[Case]:
+        query = base.where(condition).order_by(Case.created_at).limit(limit)
+        return list((await session.scalars(query)).all())
+
+    return Queue(
+        await rows(Case.status == CaseStatus.REPORTED),
+        await rows(Case.status == CaseStatus.RETURNED),
+        await rows(and_(Case.status.in_(RUNNING), Case.extension_requested_until.is_not(None))),
+    )
+
+
+async def open_cases_on_map(session: AsyncSession, actor: Actor, limit: int = 5000) -> list[Case]:
+    query = (
+        select(Case)
+        .where(visible_to(actor), Case.status.in_(OPEN_STATUSES))
+        .order_by(Case.id.desc())
+        .limit(limit)
+    )
+    return list((await session.scalars(query)).all())
+
+
+def _local_day(
+    session: AsyncSession, column: ColumnElement[datetime], tz: str
+) -> ColumnElement[str]:
+    if session.bind.dialect.name == "postgresql":
+        return func.to_char(func.timezone(tz, column), "YYYY-MM-DD")
+    return func.date(column)  # the embedded database: days in UTC are close enough
+
+
+@dataclass(frozen=True)
+class DayCounts:
+    day: str
+    received: int
+    closed: int
+    closed_on_time: int
+
+
+async def daily_counts(
+    session: AsyncSession, actor: Actor, start: datetime, end: datetime, tz: str
+) -> list[DayCounts]:
+    """Intake and closures per local day in [start, end), for the dashboard's charts."""
+    scope = visible_to(actor)
+    received_day = _local_day(session, Case.created_at, tz)
+    received = dict(
+        (
+            await session.execute(
+                select(received_day, func.count())
+                .where(scope, Case.created_at >= start, Case.created_at < end)
+                .group_by(received_day)
+            )
+        ).all()
+    )
+    closed_day = _local_day(session, Case.closed_at, tz)
+    closed = {
+        row[0]: (int(row[1]), int(row[2] or 0))
+        for row in (
+            await session.execute(
+                select(
+                    closed_day,
+                    func.count(),
+                    func.sum(case((Case.closed_on_time.is_(True), 1), else_=0)),
+                )
+                .where(scope, Case.closed_at >= start, Case.closed_at < end)
+                .group_by(closed_day)
+            )
+        ).all()
+    }
+    days = sorted(set(received) | set(closed))
+    return [DayCounts(str(d), int(received.get(d, 0)), *closed.get(d, (0, 0))) for d in days]
+
+
+# -- metrics --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MetricsSnapshot:
+    cases_by_status: dict[str, int]
+    cases_by_source: dict[str, int]
+    escalation_events: dict[str, int]
+    outbox_by_status: dict[str, int]
+    oldest_pending_outbox: datetime | None
+    latency_buckets: list[tuple[float, int]]
+    latency_count: int
+    latency_sum: float
+
+
+def _seconds_between(
+    session: AsyncSession, later: ColumnElement[datetime], earlier: ColumnElement[datetime]
+) -> ColumnElement[float]:
+    if session.bind.dialect.name == "postgresql":
+        return func.extract("epoch", later - earlier)
+    return (func.julianday(later) - func.julianday(earlier)) * 86400.0
+
+
+async def metrics_snapshot(session: AsyncSession) -> MetricsSnapshot:
+    async def grouped(column: ColumnElement, *where: ColumnElement[bool]) -> dict[str, int]:
+        rows = await session.execute(select(column, func.count()).where(*where).group_by(column))
+        return {str(k): int(v) for k, v in rows.all()}
+
+    latency = _seconds_between(session, Case.dispatched_at, Case.created_at)
+    columns = [func.count(), func.coalesce(func.sum(latency), 0.0)]
+    columns += [func.count().filter(latency <= bucket) for bucket in LATENCY_BUCKETS]
+    row = (await session.execute(select(*columns).where(Case.dispatched_at.is_not(None)))).one()
+    return MetricsSnapshot(
+        cases_by_status=await grouped(Case.status),
+        cases_by_source=await grouped(Case.source),
+        escalation_events=await grouped(
+            CaseEvent.action, CaseEvent.action.in_(["remind", "escalate"])
+        ),
+        outbox_by_status=await grouped(OutboxMessage.status),
+        oldest_pending_outbox=await session.scalar(
+            select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending")
+        ),
+        latency_buckets=[(b, int(n)) for b, n in zip(LATENCY_BUCKETS, row[2:], strict=True)],
+        latency_count=int(row[0]),
+        latency_sum=float(row[1]),
+    )

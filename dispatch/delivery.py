@@ -1,0 +1,238 @@
+"""The outbox delivery worker: claims due messages, sends them through their channel, and
+records the outcome. Retries back off exponentially, a channel's retry-after is honoured,
+messages are dead-lettered after the allowed attempts, and a lease on each claimed row
+keeps two workers from sending the same message."""
+
+import logging
+import time
+from collections import defaultdict, deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from dispatch.channels import Channel, Delivered, OutgoingMessage, RetryAfter, Undeliverable
+from models import CaseChatMessage, OutboxMessage, utcnow
+from models.enums import OutboxStatus
+
+log = logging.getLogger("gridgov.delivery")
+CARD = "case.card"
+
+
+class RateLimiter:
+    """Sliding-window limits: per bot (30/s) and per chat (20/min for groups, 1/s else)."""
+
+    def __init__(
+        self,
+        global_per_second: int = 30,
+        group_per_minute: int = 20,
+        private_per_second: int = 1,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.global_per_second = global_per_second
+        self.group_per_minute = group_per_minute
+        self.private_per_second = private_per_second
+        self.clock = clock
+        self._global: deque[float] = deque()
+        self._per_chat: dict[str, deque[float]] = defaultdict(deque)
+
+    def _limit(self, address: str) -> tuple[int, float]:
+        # Telegram group and channel ids are negative.
+        return (
+            (self.group_per_minute, 60.0)
+            if address.startswith("-")
+            else (self.private_per_second, 1.0)
+        )
+
+    def wait_time(self, address: str) -> float:
+        """Seconds until a message to `address` may go; 0 when it may go now."""
+        now = self.clock()
+        waits = [0.0]
+        for window, (limit, span) in (
+            (self._global, (self.global_per_second, 1.0)),
+            (self._per_chat[address], self._limit(address)),
+        ):
+            while window and window[0] <= now - span:
+                window.popleft()
+            if len(window) >= limit:
+                waits.append(window[0] + span - now)
+        return max(waits)
+
+    def record(self, address: str) -> None:
+        now = self.clock()
+        self._global.append(now)
+        self._per_chat[address].append(now)
+
+
+@dataclass(frozen=True)
+class DeliveryReport:
+    sent: int = 0
+    retried: int = 0
+    dead: int = 0
+    undeliverable: int = 0
+    deferred: int = 0
+
+
+class OutboxWorker:
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        channels: dict[str, Channel],
+        max_attempts: int = 8,
+        base_backoff: float = 2.0,
+        max_backoff: float = 3600.0,
+        lease: timedelta = timedelta(minutes=2),
+        rate_limiter: RateLimiter | None = None,
+        clock: Callable[[], datetime] = utcnow,
+        worker_id: str = "worker",
+    ) -> None:
+        self.sessions = sessions
+        self.channels = channels
+        self.max_attempts = max_attempts
+        self.base_backoff = base_backoff
+        self.max_backoff = max_backoff
+        self.lease = lease
+        self.rate = rate_limiter or RateLimiter()
+        self.clock = clock
+        self.worker_id = worker_id
+
+    def backoff(self, attempts: int) -> timedelta:
+        return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
+
+    async def _claim(self, batch: int) -> list[OutboxMessage]:
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            query = (
+                select(OutboxMessage)
+                .where(
+                    OutboxMessage.status == OutboxStatus.PENDING,
+                    OutboxMessage.next_attempt_at <= now,
+                    OutboxMessage.channel.in_(list(self.channels)),
+                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
+                )
+                .order_by(OutboxMessage.id)
+                .limit(batch)
+            )
+            if session.bind.dialect.name == "postgresql":
+                query = query.with_for_update(skip_locked=True)
+            messages = list((await session.scalars(query)).all())
+            for message in messages:
+                message.claimed_until = now + self.lease
+            return messages
+
+    async def _card_message_id(self, session: AsyncSession, m: OutboxMessage) -> str | None:
+        if m.kind != CARD or m.case_id is None:
+            return None
+        return await session.scalar(
+            select(CaseChatMessage.message_id).where(
+                CaseChatMessage.case_id == m.case_id,
+                CaseChatMessage.channel == m.channel,
+                CaseChatMessage.chat_id == m.address,
+            )
+        )
+
+    async def run_once(self, batch: int = 100) -> DeliveryReport:
+        messages = await self._claim(batch)
+        counts = dict(sent=0, retried=0, dead=0, undeliverable=0, deferred=0)
+        blocked: set[str] = set()  # chats told to wait: keep their later messages in order
+        for m in messages:
+            outcome = await self._deliver(m, blocked)
+            counts[outcome] += 1
+        return DeliveryReport(**counts)
+
+    async def _deliver(self, m: OutboxMessage, blocked: set[str]) -> str:
+        now = self.clock()
+        key = f"{m.channel}:{m.address}"
+        wait = self.rate.wait_time(m.address)
+        if key in blocked or wait > 0:
+            await self._release(m, now + timedelta(seconds=max(wait, 1.0)))
+            blocked.add(key)
+            return "deferred"
+        async with self.sessions() as session:
+            edit_id = await self._card_message_id(session, m)
+        message = OutgoingMessage(m.id, m.kind, m.address, m.locale, m.payload, edit_id)
+        self.rate.record(m.address)
+        try:
+            delivered = await self.channels[m.channel].send(message)
+        except RetryAfter as exc:
+            blocked.add(key)
+            await self._fail(m, str(exc), now + timedelta(seconds=exc.seconds), count=False)
+            return "retried"
+        except Undeliverable as exc:
+            await self._finish(m, OutboxStatus.UNDELIVERABLE, error=str(exc) or "undeliverable")
+            return "undeliverable"
+        except Exception as exc:  # a channel failure of any kind: retry later
+            log.warning("delivery of outbox message %s failed: %r", m.id, exc)
+            if m.attempts + 1 >= self.max_attempts:
+                await self._finish(m, OutboxStatus.DEAD, error=repr(exc), count=True)
+                return "dead"
+            await self._fail(m, repr(exc), now + self.backoff(m.attempts + 1), count=True)
+            return "retried"
+        await self._finish(m, OutboxStatus.SENT, delivered=delivered)
+        return "sent"
+
+    async def _owned(self, session: AsyncSession, m: OutboxMessage, **values: object) -> None:
+        """Writes the outcome only while this worker's lease on the row holds."""
+        await session.execute(
+            update(OutboxMessage)
+            .where(and_(OutboxMessage.id == m.id, OutboxMessage.claimed_until == m.claimed_until))
+            .values(claimed_until=None, **values)
+        )
+
+    async def _release(self, m: OutboxMessage, at: datetime) -> None:
+        async with self.sessions() as session, session.begin():
+            await self._owned(session, m, next_attempt_at=at)
+
+    async def _fail(self, m: OutboxMessage, error: str, at: datetime, count: bool) -> None:
+        async with self.sessions() as session, session.begin():
+            await self._owned(
+                session,
+                m,
+                next_attempt_at=at,
+                last_error=error[:2000],
+                attempts=m.attempts + (1 if count else 0),
+            )
+
+    async def _finish(
+        self,
+        m: OutboxMessage,
+        status: OutboxStatus,
+        error: str | None = None,
+        delivered: Delivered | None = None,
+        count: bool = True,
+    ) -> None:
+        async with self.sessions() as session, session.begin():
+            await self._owned(
+                session,
+                m,
+                status=status,
+                last_error=error,
+                attempts=m.attempts + (1 if count else 0),
+                sent_at=self.clock() if status is OutboxStatus.SENT else None,
+                external_message_id=delivered.message_id if delivered else None,
+            )
+            if delivered and delivered.message_id and m.kind == CARD and m.case_id:
+                await self._remember_card(session, m, delivered)
+
+    async def _remember_card(self, session: AsyncSession, m: OutboxMessage, d: Delivered) -> None:
+        card = await session.scalar(
+            select(CaseChatMessage).where(
+                CaseChatMessage.case_id == m.case_id,
+                CaseChatMessage.channel == m.channel,
+                CaseChatMessage.chat_id == m.address,
+            )
+        )
+        if card is None:
+            session.add(
+                CaseChatMessage(
+                    case_id=m.case_id,
+                    channel=m.channel,
+                    chat_id=m.address,
+                    message_id=d.message_id,
+                    has_photo=d.has_photo,
+                )
+            )
+        else:
+            card.message_id, card.has_photo = d.message_id or card.message_id, d.has_photo

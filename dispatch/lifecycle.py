@@ -1,0 +1,279 @@
+"""The case state machine: which step is legal from which status, for whom, and what it
+changes. Pure code: it mutates the case object it is given and returns the event to record;
+it never touches the database or the clock."""
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from dispatch.actors import Actor
+from dispatch.deadlines import DeadlinePlanner
+from dispatch.errors import N_, IllegalTransition, InvalidInput, PermissionDenied
+from models import Case
+from models.enums import CaseStatus, Role
+
+S = CaseStatus
+MAX_NOTE = 2000
+
+
+class Action(StrEnum):
+    REPORT = "report"
+    FILE = "file"
+    DISPATCH = "dispatch"
+    ACCEPT = "accept"
+    RETURN = "return"
+    TRANSFER = "transfer"
+    REQUEST_EXTENSION = "request_extension"
+    APPROVE_EXTENSION = "approve_extension"
+    DENY_EXTENSION = "deny_extension"
+    SUSPEND = "suspend"
+    RESUME = "resume"
+    RESOLVE = "resolve"
+    VERIFY = "verify"  # fixed: close the case
+    REWORK = "rework"  # not fixed: back to the office
+    VOID = "void"
+    MERGE = "merge"
+    REOPEN = "reopen"
+    URGE = "urge"
+    DUPLICATE_REPORT = "duplicate_report"
+    REMIND = "remind"
+    ESCALATE = "escalate"
+
+
+class Scope(StrEnum):
+    AREA = "area"  # the actor's area contains the case
+    DEPARTMENT = "department"  # the case is with the actor's own office
+    REPORTER = "reporter"  # the actor reported the case
+
+
+@dataclass(frozen=True)
+class Rule:
+    from_statuses: tuple[CaseStatus, ...]
+    roles: dict[Role, Scope]
+    to_status: CaseStatus | None = None  # None: the status does not change
+    needs_reason: bool = False
+
+
+OPEN_HANDLING = (S.DISPATCHED, S.ACCEPTED)
+ANY_OPEN = (S.REPORTED, S.FILED, S.DISPATCHED, S.ACCEPTED, S.RETURNED, S.RESOLVED, S.SUSPENDED)
+DISPATCHER = {Role.DISPATCHER: Scope.AREA}
+OFFICE = {Role.OFFICE_MEMBER: Scope.DEPARTMENT}
+
+RULES: dict[Action, Rule] = {
+    Action.FILE: Rule((S.REPORTED,), DISPATCHER, S.FILED),
+    Action.DISPATCH: Rule((S.FILED, S.RETURNED), DISPATCHER, S.DISPATCHED),
+    Action.ACCEPT: Rule((S.DISPATCHED,), OFFICE, S.ACCEPTED),
+    Action.RETURN: Rule(OPEN_HANDLING, OFFICE, S.RETURNED, needs_reason=True),
+    Action.TRANSFER: Rule(
+        (*OPEN_HANDLING, S.RETURNED), {**DISPATCHER, **OFFICE}, S.DISPATCHED, needs_reason=True
+    ),
+    Action.REQUEST_EXTENSION: Rule((S.ACCEPTED,), OFFICE, needs_reason=True),
+    Action.APPROVE_EXTENSION: Rule(OPEN_HANDLING, DISPATCHER),
+    Action.DENY_EXTENSION: Rule(OPEN_HANDLING, DISPATCHER, needs_reason=True),
+    Action.SUSPEND: Rule(OPEN_HANDLING, DISPATCHER, S.SUSPENDED, needs_reason=True),
+    Action.RESUME: Rule((S.SUSPENDED,), DISPATCHER),
+    Action.RESOLVE: Rule((S.ACCEPTED,), OFFICE, S.RESOLVED, needs_reason=True),
+    Action.VERIFY: Rule(
+        (S.RESOLVED,), {Role.GRID_WORKER: Scope.REPORTER, Role.DISPATCHER: Scope.AREA}, S.CLOSED
+    ),
+    Action.REWORK: Rule(
+        (S.RESOLVED,),
+        {Role.GRID_WORKER: Scope.REPORTER, Role.DISPATCHER: Scope.AREA},
+        S.ACCEPTED,
+        needs_reason=True,
+    ),
+    Action.VOID: Rule(ANY_OPEN, DISPATCHER, S.VOIDED, needs_reason=True),
+    Action.MERGE: Rule((S.REPORTED, S.FILED, S.DISPATCHED), DISPATCHER, S.MERGED),
+    Action.REOPEN: Rule((S.CLOSED,), DISPATCHER, S.DISPATCHED, needs_reason=True),
+    Action.URGE: Rule((*OPEN_HANDLING, S.RETURNED, S.RESOLVED), {Role.SUPERVISOR: Scope.AREA}),
+}
+
+
+@dataclass
+class Step:
+    """What a transition did, for the event trail and the notifications."""
+
+    action: Action
+    from_status: CaseStatus | None
+    to_status: CaseStatus | None
+    note: str = ""
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+def in_scope(actor: Actor, case: Case, scope: Scope) -> bool:
+    if scope is Scope.DEPARTMENT:
+        return actor.department_id is not None and actor.department_id == case.department_id
+    if scope is Scope.REPORTER:
+        return actor.person_id is not None and actor.person_id == case.reporter_id
+    return actor.area_id is None or actor.area_id in (case.community_id, case.town_id)
+
+
+def check(action: Action, actor: Actor, case: Case, note: str = "") -> Rule:
+    """Raises the domain error that explains why `actor` may not take `action` now."""
+    rule = RULES[action]
+    scope = rule.roles.get(actor.role) if actor.role else None
+    if scope is None:
+        raise PermissionDenied(N_("Your role may not %(action)s cases."), action=action.value)
+    if not in_scope(actor, case, scope):
+        if scope is Scope.DEPARTMENT:
+            raise PermissionDenied(
+                N_("Case %(number)s is not with your office."), number=case.number
+            )
+        if scope is Scope.REPORTER:
+            raise PermissionDenied(
+                N_("Only the reporter may verify case %(number)s."), number=case.number
+            )
+        raise PermissionDenied(N_("Case %(number)s is outside your area."), number=case.number)
+    if case.status not in rule.from_statuses:
+        raise IllegalTransition(number=case.number, status=case.status.value)
+    if rule.needs_reason and not note.strip():
+        raise InvalidInput(N_("A reason is required to %(action)s."), action=action.value)
+    if len(note) > MAX_NOTE:
+        raise InvalidInput(N_("The note is longer than %(max)d characters."), max=MAX_NOTE)
+    return rule
+
+
+@dataclass
+class Transition:
+    """Applies one action to a case, after `check`. The planner keeps the deadlines right."""
+
+    planner: DeadlinePlanner
+    reopen_days: int
+
+    def apply(
+        self, case: Case, action: Action, actor: Actor, now: datetime, note: str = "", **params: Any
+    ) -> Step:
+        rule = check(action, actor, case, note)
+        step = Step(action, case.status, rule.to_status or case.status, note.strip())
+        handler = getattr(self, f"_{action.value}", None)
+        if handler:
+            handler(case, now, step, **params)
+        if rule.to_status:
+            case.status = rule.to_status
+        case.next_check_at = self.planner.next_check(case)
+        return step
+
+    def _file(self, case: Case, now: datetime, step: Step) -> None:
+        case.filed_at = now
+
+    def _dispatch(self, case: Case, now: datetime, step: Step, department_id: int) -> None:
+        case.department_id = department_id
+        case.dispatched_at = now
+        case.accepted_at = None
+        step.payload["department_id"] = department_id
+        self.planner.on_dispatch(case, now)
+
+    def _accept(self, case: Case, now: datetime, step: Step) -> None:
+        case.accepted_at = now
+        self.planner.on_accept(case, now)
+
+    def _return(self, case: Case, now: datetime, step: Step) -> None:
+        step.payload["department_id"] = case.department_id
+        self.planner.stop(case)
+
+    def _transfer(self, case: Case, now: datetime, step: Step, department_id: int) -> None:
+        if department_id == case.department_id:
+            raise InvalidInput(N_("The case is already with that office."))
+        step.payload.update(from_department_id=case.department_id, department_id=department_id)
+        self._dispatch(case, now, step, department_id)
+
+    def _request_extension(self, case: Case, now: datetime, step: Step, until: datetime) -> None:
+        if case.deadline_at is None:
+            raise InvalidInput(
+                N_("Case %(number)s has no time limit to extend."), number=case.number
+            )
+        if now >= case.deadline_at:
+            raise InvalidInput(
+                N_(
+                    "An extension must be requested before the deadline; "
+                    "case %(number)s is overdue."
+                ),
+                number=case.number,
+            )
+        if until <= case.deadline_at:
+            raise InvalidInput(N_("The new deadline must be later than the current one."))
+        if case.extension_requested_until is not None:
+            raise InvalidInput(
+                N_("An extension request for case %(number)s is already pending."),
+                number=case.number,
+            )
+        case.extension_requested_until = until
+        case.extension_reason = step.note
+        step.payload["until"] = until.isoformat()
+
+    def _pending_extension(self, case: Case) -> datetime:
+        if case.extension_requested_until is None:
+            raise InvalidInput(
+                N_("Case %(number)s has no pending extension request."), number=case.number
+            )
+        return case.extension_requested_until
+
+    def _approve_extension(self, case: Case, now: datetime, step: Step) -> None:
+        until = self._pending_extension(case)
+        step.payload.update(old_deadline=_iso(case.deadline_at), until=until.isoformat())
+        self.planner.extend(case, until)
+        case.extension_requested_until = None
+
+    def _deny_extension(self, case: Case, now: datetime, step: Step) -> None:
+        step.payload["until"] = self._pending_extension(case).isoformat()
+        case.extension_requested_until = None
+
+    def _suspend(self, case: Case, now: datetime, step: Step) -> None:
+        case.status_before_suspension = case.status
+        case.suspended_at = now
+        self.planner.pause(case, now)
+
+    def _resume(self, case: Case, now: datetime, step: Step) -> None:
+        step.to_status = case.status = case.status_before_suspension or S.DISPATCHED
+        case.status_before_suspension = None
+        case.suspended_at = None
+        self.planner.resume(case, now)
+
+    def _resolve(self, case: Case, now: datetime, step: Step) -> None:
+        case.resolved_at = now
+
+    def _verify(self, case: Case, now: datetime, step: Step) -> None:
+        case.closed_at = now
+        case.closed_on_time = case.deadline_at is None or (
+            case.resolved_at is not None and case.resolved_at <= case.deadline_at
+        )
+        case.handling_work_seconds = self.planner.handling_seconds(case)
+        step.payload["on_time"] = case.closed_on_time
+
+    def _rework(self, case: Case, now: datetime, step: Step) -> None:
+        case.rework_count += 1
+        case.resolved_at = None
+        step.payload["rework_count"] = case.rework_count
+        self.planner.restart(case, now)
+
+    def _void(self, case: Case, now: datetime, step: Step) -> None:
+        case.voided_at = now
+        self.planner.stop(case)
+
+    def _merge(self, case: Case, now: datetime, step: Step, into: Case) -> None:
+        if into.id == case.id or into.status not in ANY_OPEN:
+            raise InvalidInput(N_("A case can only be merged into another open case."))
+        case.duplicate_of_id = into.id
+        step.payload["into"] = into.number
+        self.planner.stop(case)
+
+    def _reopen(self, case: Case, now: datetime, step: Step) -> None:
+        assert case.closed_at is not None
+        if now - case.closed_at > timedelta(days=self.reopen_days):
+            raise InvalidInput(
+                N_(
+                    "Case %(number)s was closed more than %(days)d days ago and cannot be reopened."
+                ),
+                number=case.number,
+                days=self.reopen_days,
+            )
+        case.closed_at = None
+        case.resolved_at = None
+        case.closed_on_time = None
+        case.handling_work_seconds = None
+        self._dispatch(case, now, step, case.department_id)
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None

@@ -1,0 +1,95 @@
+"""The composition root: builds the database, the dispatcher, the channels and the scheduler
+from the settings, once."""
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from dispatch.channels import Channel, LogChannel
+from dispatch.deadlines import EscalationPolicy
+from dispatch.delivery import OutboxWorker
+from dispatch.geography import GridDirectory
+from dispatch.service import Dispatch, DispatchSettings
+from dispatch.workcalendar import WorkingHours
+from gridgov.settings import Settings
+from models.db import create_engine, create_session_factory
+
+log = logging.getLogger("gridgov")
+
+
+def dispatch_settings(settings: Settings) -> DispatchSettings:
+    return DispatchSettings(
+        tz=ZoneInfo(settings.tz),
+        working_hours=WorkingHours.from_spec(settings.working_hours),
+        policy=EscalationPolicy(
+            yellow_ratio=settings.yellow_ratio,
+            level2_after_seconds=round(settings.escalation_level2_after_hours * 3600),
+            level3_after_seconds=round(settings.escalation_level3_after_hours * 3600),
+        ),
+        reopen_days=settings.reopen_days,
+        duplicate_radius_m=settings.duplicate_radius_m,
+        duplicate_window=timedelta(hours=settings.duplicate_window_hours),
+    )
+
+
+@dataclass
+class App:
+    settings: Settings
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    dispatch: Dispatch
+    channels: dict[str, Channel] = field(default_factory=dict)
+    scheduler: AsyncIOScheduler | None = None
+
+    @classmethod
+    def build(cls, settings: Settings) -> "App":
+        engine = create_engine(settings.database_url)
+        sessions = create_session_factory(engine)
+        directory = GridDirectory(settings.locate_tolerance_m)
+        dispatch = Dispatch(sessions, directory, dispatch_settings(settings))
+        return cls(settings, engine, sessions, dispatch, {"log": LogChannel()})
+
+    def outbox_worker(self) -> OutboxWorker:
+        return OutboxWorker(
+            self.sessions, self.channels, max_attempts=self.settings.outbox_max_attempts
+        )
+
+    async def refresh_layer(self) -> None:
+        async with self.sessions() as session:
+            changed = await self.dispatch.directory.refresh(session)
+        if changed:
+            await self.dispatch.refresh()
+            log.info("grid layer %s loaded", self.dispatch.directory.layer_id)
+
+    def start_scheduler(self) -> AsyncIOScheduler:
+        """Periodic jobs only, in-process and in memory: one sweep finds every due case
+        (no job per case), and no job store is shared between processes."""
+        s = self.settings
+        scheduler = AsyncIOScheduler(timezone=ZoneInfo(s.tz))
+        worker = self.outbox_worker()
+        common = dict(max_instances=1, coalesce=True)
+        scheduler.add_job(
+            self.dispatch.sweep, "interval", seconds=s.sweep_interval_s, id="sweep", **common
+        )
+        scheduler.add_job(
+            worker.run_once, "interval", seconds=s.outbox_interval_s, id="outbox", **common
+        )
+        scheduler.add_job(
+            self.refresh_layer, "interval", seconds=s.layer_check_interval_s, id="layer", **common
+        )
+        hour, minute = (int(x) for x in s.digest_time.split(":"))
+        scheduler.add_job(
+            self.dispatch.queue_digests, "cron", hour=hour, minute=minute, id="digest", **common
+        )
+        scheduler.start()
+        self.scheduler = scheduler
+        return scheduler
+
+    async def close(self) -> None:
+        if self.scheduler:
+            self.scheduler.shutdown(wait=False)
+        await self.engine.dispose()

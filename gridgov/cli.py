@@ -1,0 +1,352 @@
+"""The `gridgov` command line: running the service and what an operator needs around it."""
+
+import argparse
+import asyncio
+import getpass
+import json
+import logging
+import sys
+from collections.abc import Callable
+from dataclasses import asdict
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, select
+
+from dispatch.configuration import apply_catalog
+from dispatch.errors import DomainError
+from dispatch.geography import import_layer, open_cases_in_removed_grids
+from dispatch.registration import create_api_key, create_invite
+from geo.boundaries import read_grid_layer
+from geo.bulk_csv import locate_csv
+from geo.errors import GeoError
+from geo.grids import GridFields
+from gridgov.app import App
+from gridgov.settings import Settings
+from models import Area, Department, Grid, OutboxMessage, Person, utcnow
+from models.enums import ChatKind, OutboxStatus, Role
+from models.migrate import upgrade
+from web.console.auth import hash_password
+
+
+class CliError(Exception):
+    """A problem the operator can fix; printed as one line, exit status 1."""
+
+
+def progress_printer(label: str) -> Callable[[int, int], None] | None:
+    """Progress on a terminal; nothing when the output goes to a script."""
+    if not sys.stderr.isatty():
+        return None
+
+    def show(done: int, total: int) -> None:
+        sys.stderr.write(f"\r{label}: {done:,}/{total:,} ({100 * done / max(total, 1):.0f}%)")
+        if done >= total:
+            sys.stderr.write("\n")
+        sys.stderr.flush()
+
+    return show
+
+
+async def _with_app(settings: Settings, work: Callable[[App], Any]) -> Any:
+    app = App.build(settings)
+    try:
+        await app.dispatch.refresh()
+        return await work(app)
+    finally:
+        await app.close()
+
+
+async def cmd_grids_import(app: App, args: argparse.Namespace) -> None:
+    fields = GridFields(
+        code=args.code_field,
+        name=args.name_field,
+        community_code=args.community_code_field,
+        community_name=args.community_name_field,
+        town_code=args.town_code_field,
+        town_name=args.town_name_field,
+    )
+    layer = read_grid_layer(Path(args.file), fields)
+    async with app.sessions() as session, session.begin():
+        summary = await import_layer(session, layer, Path(args.file).name)
+        stranded = await open_cases_in_removed_grids(session, summary.layer_id)
+    print(
+        f"imported layer {summary.layer_id}: {summary.grids} grids from {args.file} "
+        f"(CRS {layer.source_crs}); {summary.towns_created} towns and "
+        f"{summary.communities_created} communities created; {summary.grids_removed} grids removed"
+    )
+    if stranded:
+        print(f"warning: {stranded} open cases lie in grids that left the layer; re-dispatch them")
+
+
+async def cmd_locate(app: App, args: argparse.Namespace) -> None:
+    directory = app.dispatch.directory
+    if directory.index is None:
+        raise CliError("no grid layer imported yet: run `gridgov grids import FILE` first")
+    if args.csv:
+        if not args.out:
+            raise CliError("--csv needs --out OUT")
+        summary = locate_csv(
+            directory.index, Path(args.csv), Path(args.out), progress=progress_printer("locate")
+        )
+        print(
+            f"located {summary.rows} points → {args.out}: {summary.inside} inside, "
+            f"{summary.tolerance} in the tolerance band, {summary.outside} outside"
+        )
+        return
+    if args.lon is None or args.lat is None:
+        raise CliError("give LON LAT, or --csv IN --out OUT")
+    from geo.coords import to_wgs84
+
+    lon, lat = to_wgs84(args.lon, args.lat, args.crs)
+    loc = directory.index.locate(float(lon), float(lat))
+    info = directory.info.get(loc.grid_code or "")
+    print(f"wgs84: {float(lon):.7f} {float(lat):.7f}")
+    print(
+        f"status: {loc.status}"
+        + (f" ({loc.distance_m:.1f} m from the grid)" if loc.status == "tolerance" else "")
+    )
+    if info:
+        print(f"grid: {loc.grid_code} {info.grid_name}")
+        print(f"community: {loc.community_code} {info.community_name}")
+        print(f"town: {loc.town_code} {info.town_name}")
+    else:
+        print("outside the jurisdiction")
+
+
+async def cmd_sweep(app: App, args: argparse.Namespace) -> None:
+    now = datetime.fromisoformat(args.now) if args.now else utcnow()
+    if now.tzinfo is None:
+        now = now.replace(tzinfo=app.dispatch.settings.tz)
+    fired = await app.dispatch.sweep(now)
+    for e in fired:
+        print(f"{e.case_number}\t{e.rung.name.lower()}\t{e.department}")
+    print(f"{len(fired)} escalations as of {now.isoformat()}")
+
+
+async def _area(app: App, code: str) -> Area:
+    async with app.sessions() as session:
+        area = await session.scalar(select(Area).where(Area.code == code))
+    if area is None:
+        raise CliError(f"unknown area code {code}")
+    return area
+
+
+async def _department(app: App, code: str) -> Department:
+    async with app.sessions() as session:
+        dept = await session.scalar(select(Department).where(Department.code == code))
+    if dept is None:
+        raise CliError(f"unknown department code {code}")
+    return dept
+
+
+async def cmd_invite(app: App, args: argparse.Namespace) -> None:
+    now = utcnow()
+    dept = await _department(app, args.department) if args.department else None
+    area = await _area(app, args.area) if args.area else None
+    async with app.sessions() as session, session.begin():
+        if args.chat:
+            kind = ChatKind(args.chat)
+            if kind is ChatKind.OFFICE and dept is None:
+                raise CliError("an office chat invite needs --department CODE")
+            invite = await create_invite(
+                session,
+                now,
+                chat_kind=kind,
+                department_id=dept.id if dept else None,
+                area_id=area.id if area else None,
+            )
+            print(
+                f"invite for the {kind.value} chat of "
+                f"{dept.name if dept else area.name if area else 'the county'}"
+            )
+        else:
+            if not args.role or not args.name:
+                raise CliError("a person invite needs --role ROLE and --name NAME")
+            role = Role(args.role)
+            if role is Role.OFFICE_MEMBER and dept is None:
+                raise CliError("an office member needs --department CODE")
+            grids = []
+            if args.grid:
+                grids = list(
+                    (await session.scalars(select(Grid).where(Grid.code.in_(args.grid)))).all()
+                )
+                missing = set(args.grid) - {g.code for g in grids}
+                if missing:
+                    raise CliError(f"unknown grid code(s): {', '.join(sorted(missing))}")
+            if role is Role.GRID_WORKER and not grids:
+                raise CliError("a grid worker needs at least one --grid CODE")
+            person = Person(
+                name=args.name,
+                role=role,
+                department_id=dept.id if dept else None,
+                area_id=area.id if area else None,
+                is_head=args.head,
+                grids=grids,
+            )
+            session.add(person)
+            invite = await create_invite(session, now, person=person)
+            print(
+                f"invite for {args.name} ({role.value}), valid until {invite.expires_at:%Y-%m-%d}"
+            )
+    print(invite.code)
+
+
+async def cmd_apikey(app: App, args: argparse.Namespace) -> None:
+    async with app.sessions() as session, session.begin():
+        key = await create_api_key(session, args.name, utcnow())
+    print(f"API key for {args.name} (shown once; only its digest is stored):")
+    print(key)
+
+
+async def cmd_passwd(app: App, args: argparse.Namespace) -> None:
+    """Sets a console password: typed at a prompt, or one line on standard input."""
+    password = getpass.getpass("new password: ") if sys.stdin.isatty() else sys.stdin.readline()
+    password = password.rstrip("\n")
+    if len(password) < 8:
+        raise CliError("the password must have at least 8 characters")
+    async with app.sessions() as session, session.begin():
+        person = await session.scalar(select(Person).where(Person.username == args.username))
+        if person is None:
+            raise CliError(f"no person with the username {args.username}")
+        person.password_hash = hash_password(password)
+    print(f"password set for {args.username}")
+
+
+async def cmd_outbox(app: App, args: argparse.Namespace) -> None:
+    """The messages that could not be delivered (dead letters and unreachable recipients)."""
+    async with app.sessions() as session:
+        rows = (
+            await session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status.in_([OutboxStatus.DEAD, OutboxStatus.UNDELIVERABLE]))
+                .order_by(OutboxMessage.id.desc())
+                .limit(args.limit)
+            )
+        ).all()
+        backlog = await session.scalar(
+            select(func.count(OutboxMessage.id)).where(OutboxMessage.status == OutboxStatus.PENDING)
+        )
+    for m in rows:
+        print(
+            f"{m.id}\t{m.status.value}\t{m.kind}\t{m.channel}:{m.address}\t"
+            f"attempts {m.attempts}\t{(m.last_error or '')[:80]}"
+        )
+    print(f"{len(rows)} undelivered shown; {backlog} pending")
+
+
+def read_json(path: Path) -> dict[str, Any]:
+    try:
+        return json.loads(path.read_text("utf-8"))
+    except (OSError, ValueError) as exc:
+        raise CliError(f"cannot read {path}: {exc}") from exc
+
+
+async def cmd_config_load(app: App, args: argparse.Namespace) -> None:
+    data = read_json(Path(args.file))
+    async with app.sessions() as session, session.begin():
+        await apply_catalog(session, data)
+    print(f"configuration loaded from {args.file}")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="gridgov", description="Case dispatch for grid-based governance"
+    )
+    parser.add_argument("-v", "--verbose", action="store_true")
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("demo", help="run on the embedded database with the sample county")
+    sub.add_parser("serve", help="run with the GRIDGOV_* configuration")
+    db = sub.add_parser("db").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="migrate the database to the newest schema")
+
+    grids = sub.add_parser("grids").add_subparsers(dest="grids_command", required=True)
+    imp = grids.add_parser("import", help="import a grid boundary file (replaces the layer)")
+    imp.add_argument("file")
+    for name, default in asdict(GridFields()).items():
+        imp.add_argument(f"--{name.replace('_', '-')}-field", dest=f"{name}_field", default=default)
+
+    loc = sub.add_parser("locate", help="which grid, community and town a point lies in")
+    loc.add_argument("lon", type=float, nargs="?")
+    loc.add_argument("lat", type=float, nargs="?")
+    loc.add_argument("--crs", choices=["wgs84", "gcj02", "bd09"], default="wgs84")
+    loc.add_argument("--csv", help="bulk: input CSV with lon,lat[,crs]")
+    loc.add_argument("--out", help="bulk: output CSV")
+
+    sw = sub.add_parser("sweep", help="run one escalation sweep")
+    sw.add_argument("--now", help="as of this ISO-8601 time (default: now)")
+
+    inv = sub.add_parser(
+        "invite", help="create a person (or a group chat binding) and its invite code"
+    )
+    inv.add_argument("--role", choices=[r.value for r in Role])
+    inv.add_argument("--name")
+    inv.add_argument("--grid", action="append", help="grid code (repeatable) for a grid worker")
+    inv.add_argument("--department", help="department code")
+    inv.add_argument("--area", help="community, town or county code")
+    inv.add_argument("--head", action="store_true", help="the office head (receives escalations)")
+    inv.add_argument(
+        "--chat", choices=[k.value for k in ChatKind], help="invite a group chat instead"
+    )
+
+    key = sub.add_parser("apikey").add_subparsers(dest="apikey_command", required=True)
+    create = key.add_parser("create", help="create an Open311 API key")
+    create.add_argument("name")
+
+    pw = sub.add_parser("passwd", help="set a person's console password (prompt or stdin)")
+    pw.add_argument("username")
+
+    out = sub.add_parser("outbox", help="list undeliverable and dead-lettered messages")
+    out.add_argument("--limit", type=int, default=50)
+
+    cfg = sub.add_parser("config").add_subparsers(dest="config_command", required=True)
+    cfg_load = cfg.add_parser("load", help="load departments, categories, rules, calendar, people")
+    cfg_load.add_argument("file")
+    return parser
+
+
+COMMANDS: dict[str, Callable[[App, argparse.Namespace], Any]] = {
+    "grids": cmd_grids_import,
+    "locate": cmd_locate,
+    "sweep": cmd_sweep,
+    "invite": cmd_invite,
+    "apikey": cmd_apikey,
+    "config": cmd_config_load,
+    "passwd": cmd_passwd,
+    "outbox": cmd_outbox,
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for chatty in ("alembic", "apscheduler", "aiohttp.access"):
+        logging.getLogger(chatty).setLevel(logging.INFO if args.verbose else logging.WARNING)
+    settings = Settings()
+    try:
+        if args.command in ("demo", "serve"):
+            from gridgov.server import run
+
+            return run(settings, demo=args.command == "demo")
+        upgrade(settings.database_url)
+        if args.command == "db":
+            print(f"database at {_safe_url(settings.database_url)} is up to date")
+            return 0
+        asyncio.run(_with_app(settings, lambda app: COMMANDS[args.command](app, args)))
+    except (CliError, GeoError, DomainError, ValueError, OSError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _safe_url(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

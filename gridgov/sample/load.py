@@ -1,0 +1,29 @@
+"""Loading the sample county into an empty database, for `gridgov demo`."""
+
+import json
+
+from sqlalchemy import func, select, update
+
+from dispatch.configuration import apply_catalog
+from dispatch.geography import import_layer
+from geo.boundaries import read_grid_layer
+from gridgov.app import App
+from gridgov.sample import CATALOG_PATH, GRIDS_PATH
+from gridgov.sample.cases import seed_cases
+from models import Grid, Person, utcnow
+from web.console.auth import hash_password
+
+DEMO_PASSWORD = "gridgov-demo"  # printed by `gridgov demo`; the sample people only
+
+
+async def load_sample(app: App) -> bool:
+    """Loads the sample county, its people and some cases; False if grids exist already."""
+    async with app.sessions() as session, session.begin():
+        if await session.scalar(select(func.count(Grid.id))):
+            return False
+        await import_layer(session, read_grid_layer(GRIDS_PATH), "sample county")
+        await apply_catalog(session, json.loads(CATALOG_PATH.read_text("utf-8")))
+        await session.execute(update(Person).values(password_hash=hash_password(DEMO_PASSWORD)))
+    await app.dispatch.refresh()
+    await seed_cases(app.dispatch, utcnow())
+    return True

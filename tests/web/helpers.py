@@ -1,0 +1,25 @@
+"""Console helpers for the HTTP tests: log in, and read the CSRF token off a page."""
+
+import re
+
+from aiohttp.test_utils import TestClient
+
+from tests.web.conftest import PASSWORD
+
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+async def login(client: TestClient, username: str, password: str = PASSWORD) -> int:
+    page = await (await client.get("/console/login")).text()
+    r = await client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": csrf_of(page)},
+        allow_redirects=False,
+    )
+    return r.status

@@ -1,0 +1,19 @@
+"""The office / dispatcher / supervisor / admin web console under /console/."""
+
+from pathlib import Path
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+
+from web.console import admin, cases, dashboard, pages
+from web.console.base import middleware
+
+__all__ = ["middleware", "setup"]
+TEMPLATES = Path(__file__).parent.parent / "templates"
+
+
+def setup(webapp: web.Application) -> None:
+    aiohttp_jinja2.setup(webapp, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+    for module in (pages, cases, dashboard, admin):
+        webapp.router.add_routes(module.routes)

@@ -1,0 +1,94 @@
+"""What every console page shares: the login check, the CSRF check, role guards and the
+error pages."""
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from gridgov.app import App
+from models.enums import Role
+from web.console.auth import ConsoleUser, csrf_ok, current_user
+from web.health import APP_KEY
+from web.i18n import choose_locale, translator
+
+PUBLIC = {"/console/login", "/console/lang"}
+LOCALE = web.RequestKey("locale", str)
+USER = web.RequestKey("user", ConsoleUser)
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def app_of(request: web.Request) -> App:
+    return request.app[APP_KEY]
+
+
+def user_of(request: web.Request) -> ConsoleUser:
+    return request[USER]
+
+
+def locale_of(request: web.Request) -> str:
+    return request.get(LOCALE, "zh_CN")
+
+
+def gettext_of(request: web.Request) -> Callable[[str], str]:
+    return translator(locale_of(request))
+
+
+def error_page(request: web.Request, status: int, message: str) -> web.Response:
+    return render(request, "error.html", {"status": status, "message": message}, status)
+
+
+@web.middleware
+async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if not request.path.startswith("/console"):
+        return await handler(request)
+    app = app_of(request)
+    request[LOCALE] = choose_locale(request, app.settings.default_locale)
+    if request.path in PUBLIC:
+        return await handler(request)
+    user = await current_user(app, request)
+    if user is None:
+        raise web.HTTPSeeOther("/console/login")
+    request[USER] = user
+    if request.method == "POST":
+        form = await request.post()
+        if not csrf_ok(user.csrf_token, form.get("csrf_token")):
+            _ = gettext_of(request)
+            return error_page(request, 403, _("The form has expired; reload the page."))
+    response = await handler(request)
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("X-Frame-Options", "DENY")
+    return response
+
+
+def requires(*roles: Role) -> Callable[[Handler], Handler]:
+    """Lets only these roles in; the others get a 403 page."""
+
+    def decorate(handler: Handler) -> Handler:
+        async def guarded(request: web.Request) -> web.StreamResponse:
+            if user_of(request).actor.role not in roles:
+                _ = gettext_of(request)
+                return error_page(request, 403, _("Your role may not open this page."))
+            return await handler(request)
+
+        return guarded
+
+    return decorate
+
+
+def render(
+    request: web.Request, template: str, context: dict[str, Any], status: int = 200
+) -> web.Response:
+    """A console page; every template gets the translator, the user and the CSRF token."""
+    user = request.get(USER)
+    locale = locale_of(request)
+    shared = {
+        "_": translator(locale),
+        "locale": locale,
+        "user": user,
+        "csrf_token": user.csrf_token if user else "",
+    }
+    return aiohttp_jinja2.render_template(
+        f"console/{template}", request, {**shared, **context}, status=status
+    )

@@ -1,0 +1,228 @@
+"""The office inbox, the case page with its timeline and actions, and the dispatcher queue."""
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+from sqlalchemy import select
+
+from dispatch import console_queries as q
+from dispatch import lifecycle
+from dispatch.errors import DomainError, PermissionDenied
+from dispatch.intake import PhotoRef
+from dispatch.lifecycle import RULES, Action
+from models import Case
+from models.enums import Role
+from web.console.base import app_of, error_page, gettext_of, locale_of, render, requires, user_of
+from web.media import UploadRejected, media_url, save_upload
+
+routes = web.RouteTableDef()
+# Actions that carry more than a note, and what the form asks for.
+PARAMS = {
+    Action.DISPATCH: "department",
+    Action.TRANSFER: "department",
+    Action.REQUEST_EXTENSION: "until",
+    Action.MERGE: "into",
+    Action.RESOLVE: "photo",
+    Action.REWORK: "photo",
+}
+
+
+@routes.get("/console/cases")
+async def inbox(request: web.Request) -> web.Response:
+    app, user = app_of(request), user_of(request)
+    light = request.query.get("light", "")
+    status = request.query.get("status", "")
+    search = request.query.get("q", "").strip()
+    now = app.dispatch.clock()
+    async with app.sessions() as session:
+        rows = await q.inbox(session, user.actor, now, light=light, status=status, search=search)
+    if search and len(rows) == 1 and rows[0].number == search:
+        raise web.HTTPSeeOther(f"/console/cases/{search}")
+    return render(
+        request,
+        "inbox.html",
+        {
+            "cases": [_row(app, c, now, locale_of(request)) for c in rows],
+            "light": light,
+            "status": status,
+            "search": search,
+            "lights": q.LIGHTS,
+        },
+    )
+
+
+def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
+    """What a list or the case page shows of a case; never the reporter's identity."""
+    tz = ZoneInfo(app.settings.tz)
+    catalog = app.dispatch.catalog
+    category = catalog.categories_by_id[case.category_id]
+    return {
+        "id": case.id,
+        "number": case.number,
+        "version": case.version,
+        "status": case.status.value,
+        "category": category.name_en if locale == "en" else category.name_zh,
+        "description": case.description,
+        "address": case.address,
+        "lon": case.lon,
+        "lat": case.lat,
+        "community": catalog.area_name(case.community_id),
+        "town": catalog.area_name(case.town_id),
+        "department": catalog.department_name(case.department_id, locale),
+        "light": app.dispatch.light(case, now) or "",
+        "escalation_level": case.escalation_level,
+        "rework_count": case.rework_count,
+        "extension_until": _local(case.extension_requested_until, tz),
+        "deadline": _local(case.deadline_at, tz),
+        "created": _local(case.created_at, tz),
+    }
+
+
+def _local(value: datetime | None, tz: ZoneInfo) -> str:
+    return f"{value.astimezone(tz):%Y-%m-%d %H:%M}" if value else ""
+
+
+def available_actions(user: Any, case: Case) -> list[Action]:
+    """The steps this person may take on the case now (the same rules the use cases check)."""
+    found = []
+    for action in RULES:
+        try:
+            lifecycle.check(action, user.actor, case, note="-")
+        except DomainError:
+            continue
+        pending = case.extension_requested_until is not None
+        if action in (Action.APPROVE_EXTENSION, Action.DENY_EXTENSION) and not pending:
+            continue
+        if action is Action.REQUEST_EXTENSION and pending:
+            continue
+        found.append(action)
+    return found
+
+
+async def _visible_case(request: web.Request) -> Case | web.Response:
+    app, user = app_of(request), user_of(request)
+    _ = gettext_of(request)
+    number = request.match_info["number"]
+    async with app.sessions() as session:
+        case = await q.case_by_number(session, number)
+        if case is None:
+            return error_page(request, 404, _("No such case."))
+        visible = await session.scalar(
+            select(Case.id).where(Case.id == case.id, q.visible_to(user.actor))
+        )
+    if visible is None:
+        return error_page(request, 403, _("This case is not yours to see."))
+    return case
+
+
+async def _case_page(
+    request: web.Request, case: Case, error: str = "", status: int = 200
+) -> web.Response:
+    app, user = app_of(request), user_of(request)
+    now = app.dispatch.clock()
+    tz = ZoneInfo(app.settings.tz)
+    async with app.sessions() as session:
+        events = await q.timeline(session, case.id)
+    catalog = app.dispatch.catalog
+    return render(
+        request,
+        "case.html",
+        {
+            "case": _row(app, case, now, locale_of(request)),
+            "events": [
+                {
+                    "at": f"{e.at.astimezone(tz):%Y-%m-%d %H:%M}",
+                    "action": e.action,
+                    "actor": e.actor_label,
+                    "from_status": e.from_status.value if e.from_status else "",
+                    "to_status": e.to_status.value if e.to_status else "",
+                    "department": catalog.department_name(e.department_id, locale_of(request)),
+                    "note": e.note,
+                }
+                for e in events
+            ],
+            "photos": [
+                url
+                for a in case.attachments
+                if (url := media_url(app.settings, a.storage, a.ref)) is not None
+            ],
+            "actions": [(a.value, PARAMS.get(a, "")) for a in available_actions(user, case)],
+            "departments": sorted(catalog.departments.values(), key=lambda d: d.code),
+            "error": error,
+        },
+        status,
+    )
+
+
+@routes.get("/console/cases/{number}")
+async def case_page(request: web.Request) -> web.Response:
+    case = await _visible_case(request)
+    if isinstance(case, web.Response):
+        return case
+    return await _case_page(request, case)
+
+
+def _params(action: Action, form: Any, tz: ZoneInfo) -> dict[str, Any]:
+    kind = PARAMS.get(action)
+    if kind == "department" and form.get("department_id"):
+        return {"department_id": int(form["department_id"])}
+    if kind == "until" and form.get("until"):
+        return {"until": datetime.fromisoformat(form["until"]).replace(tzinfo=tz)}
+    if kind == "into":
+        return {"into_case_id": int(form["into_case_id"]) if form.get("into_case_id") else None}
+    return {}
+
+
+@routes.post("/console/cases/{number}/act")
+async def act(request: web.Request) -> web.Response:
+    case = await _visible_case(request)
+    if isinstance(case, web.Response):
+        return case
+    app, user = app_of(request), user_of(request)
+    _ = gettext_of(request)
+    form = await request.post()
+    try:
+        action = Action(str(form.get("action")))
+        params = _params(action, form, ZoneInfo(app.settings.tz))
+        photos: list[PhotoRef] = []
+        photo = form.get("photo")
+        if isinstance(photo, web.FileField) and photo.filename:
+            photos.append(save_upload(app.settings, photo, "console"))
+        await app.dispatch.act(
+            action,
+            case.id,
+            user.person.id,
+            str(form.get("note") or ""),
+            int(str(form.get("version"))),
+            photos,
+            **params,
+        )
+    except PermissionDenied as exc:
+        return error_page(request, 403, exc.render(_))
+    except DomainError as exc:
+        return await _case_page(request, case, exc.render(_), 400)
+    except (ValueError, UploadRejected) as exc:
+        return await _case_page(request, case, _("Invalid input.") + f" ({exc})", 400)
+    raise web.HTTPSeeOther(f"/console/cases/{case.number}")
+
+
+@routes.get("/console/queue")
+@requires(Role.DISPATCHER, Role.ADMIN)
+async def queue(request: web.Request) -> web.Response:
+    app, user = app_of(request), user_of(request)
+    now, loc = app.dispatch.clock(), locale_of(request)
+    async with app.sessions() as session:
+        found = await q.dispatcher_queue(session, user.actor)
+    return render(
+        request,
+        "queue.html",
+        {
+            "sections": [
+                ("Reports to file", [_row(app, c, now, loc) for c in found.to_file]),
+                ("Returned cases to re-dispatch", [_row(app, c, now, loc) for c in found.returned]),
+                ("Extension requests", [_row(app, c, now, loc) for c in found.extensions]),
+            ]
+        },
+    )

@@ -1,0 +1,26 @@
+"""GET /healthz: the server is up and its database answers."""
+
+from aiohttp import web
+from sqlalchemy import text
+
+from gridgov.app import App
+
+APP_KEY = web.AppKey("gridgov", App)
+
+
+async def healthz(request: web.Request) -> web.Response:
+    app = request.app[APP_KEY]
+    try:
+        async with app.sessions() as session:
+            await session.execute(text("SELECT 1"))
+    except Exception as exc:  # the answer is the health check's whole point
+        return web.json_response({"status": "error", "database": type(exc).__name__}, status=503)
+    directory = app.dispatch.directory
+    return web.json_response(
+        {
+            "status": "ok",
+            "database": "ok",
+            "grid_layer": directory.layer_id,
+            "grids": len(directory.info),
+        }
+    )
