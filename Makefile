@@ -3,7 +3,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 LEAFLET := web/static/vendor/leaflet/leaflet.js
-CATALOGS := $(wildcard bot/locales/*/LC_MESSAGES/messages.po web/locales/*/LC_MESSAGES/messages.po)
+CATALOGS := $(wildcard */locales/*/LC_MESSAGES/*.po)
 
 .PHONY: demo test lint format bench assets clean
 

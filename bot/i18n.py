@@ -3,9 +3,10 @@ the outbox channel; domain errors are translated with the same catalog."""
 
 from pathlib import Path
 
-from aiogram.utils.i18n import I18n, gettext
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n.context import get_i18n
 
-from dispatch.errors import DomainError
+from dispatch.errors import DomainError, explain
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DEFAULT_LOCALE = "zh_CN"
@@ -24,4 +25,5 @@ def normalise_locale(code: str | None) -> str:
 
 
 def render_error(error: DomainError) -> str:
-    return error.render(gettext)
+    """A domain error in the user's language, from the domain's own catalog."""
+    return explain(error, get_i18n().current_locale)

@@ -1,7 +1,13 @@
-"""Domain errors. Each message is an English msgid with named parameters; front ends
-translate it with their gettext catalog (`error.message % error.params`)."""
+"""Domain errors. Each message is an English msgid with named parameters, translated from
+the domain's own gettext catalog (`dispatch/locales`, domain "dispatch") by `explain`, so
+every front end shows the same words."""
 
+import gettext
+from functools import cache
+from pathlib import Path
 from typing import Any
+
+LOCALES_DIR = Path(__file__).parent / "locales"
 
 
 def N_(message: str) -> str:
@@ -44,3 +50,13 @@ class ConcurrentUpdate(DomainError):
 
 class OutsideJurisdiction(DomainError):
     message = N_("The location (%(lon).6f, %(lat).6f) is outside the jurisdiction.")
+
+
+@cache
+def _catalog(locale: str) -> gettext.NullTranslations:
+    return gettext.translation("dispatch", LOCALES_DIR, languages=[locale], fallback=True)
+
+
+def explain(error: DomainError, locale: str) -> str:
+    """The error in the reader's language (zh_CN, or English: the msgids themselves)."""
+    return error.render(_catalog(locale).gettext)

@@ -64,6 +64,10 @@ async def ask(
     )
 
 
+class UnreadableExtension(ValueError):
+    """The extension request is neither “days reason” nor “YYYY-MM-DD reason”."""
+
+
 def parse_until(text: str, deadline: datetime | None, ctx: BotContext) -> tuple[datetime, str]:
     """“3 reason” (days added to the deadline) or “YYYY-MM-DD reason” (end of that day)."""
     head, _sep, reason = text.strip().partition(" ")
@@ -72,7 +76,7 @@ def parse_until(text: str, deadline: datetime | None, ctx: BotContext) -> tuple[
     if DATE.match(head):
         day = datetime.strptime(head, "%Y-%m-%d").date()
         return datetime.combine(day, time(23, 59), ctx.tz), reason.strip()
-    raise InvalidInput(N_("Give the extra days or the new date (YYYY-MM-DD), then the reason."))
+    raise UnreadableExtension
 
 
 async def cancel(message: Message, state: FSMContext) -> None:
@@ -122,6 +126,13 @@ async def finish(
         if action is Action.REQUEST_EXTENSION:
             case = await ctx.dispatch.find_case(str(data["case_id"]))
             params["until"], note = parse_until(note, case.deadline_at, ctx)
+    except UnreadableExtension:
+        await message.reply(
+            _("Give the extra days or the new date (YYYY-MM-DD), then the reason."),
+            reply_markup=keyboards.force_reply(),
+        )
+        return
+    try:
         await ctx.dispatch.act(action, data["case_id"], person.id, note, photos=photos, **params)
     except InvalidInput as error:
         await message.reply(render_error(error), reply_markup=keyboards.force_reply())

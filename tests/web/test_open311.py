@@ -279,7 +279,7 @@ async def test_unknown_request_is_404(client: TestClient) -> None:
         ({"service_code": "01"}, 404, "01"),
         ({"lat": "", "long": ""}, 400, "lat"),
         ({"lat": "north"}, 400, "lat"),
-        ({"lat": "10.0", "long": "10.0"}, 400, "jurisdiction"),
+        ({"lat": "10.0", "long": "10.0"}, 400, "不在辖区内"),
         ({"description": "x" * 4001}, 400, "4000"),
         ({"media_url": "javascript:alert(1)"}, 400, "media_url"),
     ],
@@ -299,6 +299,13 @@ async def test_post_errors_create_nothing(
     [error] = await r.json()
     assert error["code"] == status and fragment in error["description"]
     assert await count_cases(app) == 0
+
+
+async def test_domain_errors_follow_the_chosen_language(client: TestClient, api_key: str) -> None:
+    form = {**report(api_key), "lat": "10.0", "long": "10.0"}
+    r = await client.post("/open311/v2/requests.json?locale=en", data=form)
+    [error] = await r.json()
+    assert error["description"] == "The location (10.000000, 10.000000) is outside the jurisdiction."
 
 
 async def test_bad_and_oversized_media(client: TestClient, api_key: str, app: App) -> None:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from dispatch import console_queries as q
 from dispatch import lifecycle
-from dispatch.errors import DomainError, PermissionDenied
+from dispatch.errors import DomainError, PermissionDenied, explain
 from dispatch.intake import PhotoRef
 from dispatch.lifecycle import RULES, Action
 from models import Case
@@ -200,9 +200,9 @@ async def act(request: web.Request) -> web.Response:
             **params,
         )
     except PermissionDenied as exc:
-        return error_page(request, 403, exc.render(_))
+        return error_page(request, 403, explain(exc, locale_of(request)))
     except DomainError as exc:
-        return await _case_page(request, case, exc.render(_), 400)
+        return await _case_page(request, case, explain(exc, locale_of(request)), 400)
     except (ValueError, UploadRejected) as exc:
         return await _case_page(request, case, _("Invalid input.") + f" ({exc})", 400)
     raise web.HTTPSeeOther(f"/console/cases/{case.number}")

@@ -10,7 +10,7 @@ from aiohttp import web
 from multidict import MultiDictProxy
 
 from dispatch.console_queries import RequestFilter, case_by_number, service_requests
-from dispatch.errors import DomainError, NotFound, OutsideJurisdiction
+from dispatch.errors import DomainError, NotFound, OutsideJurisdiction, explain
 from dispatch.intake import MAX_DESCRIPTION, PhotoRef, ReportDraft
 from dispatch.registration import api_key_for
 from gridgov.app import App
@@ -38,15 +38,15 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response
     async def wrapped(request: web.Request) -> web.Response:
         fmt = request.match_info["fmt"]
         app = request.app[APP_KEY]
-        _ = translator(choose_locale(request, app.settings.default_locale))
+        locale = choose_locale(request, app.settings.default_locale)
         try:
             return await handler(request, app, fmt)
         except Open311Error as exc:
             return error_response(fmt, exc)
         except NotFound as exc:
-            return error_response(fmt, Open311Error(404, exc.render(_)))
+            return error_response(fmt, Open311Error(404, explain(exc, locale)))
         except DomainError as exc:
-            return error_response(fmt, Open311Error(400, exc.render(_)))
+            return error_response(fmt, Open311Error(400, explain(exc, locale)))
 
     return wrapped
 
