@@ -305,7 +305,9 @@ async def test_domain_errors_follow_the_chosen_language(client: TestClient, api_
     form = {**report(api_key), "lat": "10.0", "long": "10.0"}
     r = await client.post("/open311/v2/requests.json?locale=en", data=form)
     [error] = await r.json()
-    assert error["description"] == "The location (10.000000, 10.000000) is outside the jurisdiction."
+    assert (
+        error["description"] == "The location (10.000000, 10.000000) is outside the jurisdiction."
+    )
 
 
 async def test_bad_and_oversized_media(client: TestClient, api_key: str, app: App) -> None:
