@@ -7,6 +7,7 @@ import shapely
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatch.configuration import ensure_area_offices
 from geo.grids import GridFeature, GridLayerData
 from geo.index import GridIndex, Location
 from models import OPEN_STATUSES, Area, Case, Grid, GridLayer
@@ -33,19 +34,19 @@ class ImportSummary:
     grids_removed: int
 
 
-async def _upsert_area(
+def _upsert_area(
     session: AsyncSession,
-    existing: dict[str, Area],
+    areas: dict[str, Area],
     code: str,
     name: str,
     level: AreaLevel,
     parent: Area | None,
 ) -> bool:
-    area = existing.get(code)
+    """Creates the area or brings its name and place up to date; True when created."""
+    area = areas.get(code)
     if area is None:
-        area = Area(code=code, name=name, level=level, parent=parent)
-        session.add(area)
-        existing[code] = area
+        areas[code] = Area(code=code, name=name, level=level, parent=parent)
+        session.add(areas[code])
         return True
     area.name, area.level, area.parent = name, level, parent
     return False
@@ -54,40 +55,25 @@ async def _upsert_area(
 async def import_layer(
     session: AsyncSession, layer: GridLayerData, source_name: str
 ) -> ImportSummary:
-    """Replaces the grid layer inside the caller's transaction; the area hierarchy is created
-    or updated from the features. Grids that disappear are deleted unless cases refer to
-    them, in which case they stay on record but leave the index (the new layer is in force)."""
+    """Replaces the grid layer inside the caller's transaction; the area hierarchy (and each
+    new area's office, 属地兜底) is created or updated from the features. Grids that
+    disappear are deleted unless cases refer to them, in which case they stay on record but
+    leave the index (the new layer is in force)."""
     areas = {a.code: a for a in (await session.scalars(select(Area))).all()}
-    county_codes = {f.town_code[:6] for f in layer.features}
     towns_created = communities_created = 0
-    for county_code in county_codes:
-        await _upsert_area(
-            session,
-            areas,
-            county_code,
-            areas[county_code].name if county_code in areas else county_code,
-            AreaLevel.COUNTY,
-            None,
-        )
     for f in layer.features:
-        if f.town_code not in areas or areas[f.town_code].level is not AreaLevel.TOWN:
-            towns_created += await _upsert_area(
-                session, areas, f.town_code, f.town_name, AreaLevel.TOWN, areas[f.town_code[:6]]
-            )
-        else:
-            areas[f.town_code].name = f.town_name
-        if f.community_code not in areas:
-            communities_created += await _upsert_area(
-                session,
-                areas,
-                f.community_code,
-                f.community_name,
-                AreaLevel.COMMUNITY,
-                areas[f.town_code],
-            )
-        else:
-            c = areas[f.community_code]
-            c.name, c.parent = f.community_name, areas[f.town_code]
+        county = areas.get(f.county_code)
+        if county is None:  # named by `gridgov config load`; the code will do until then
+            _upsert_area(session, areas, f.county_code, f.county_code, AreaLevel.COUNTY, None)
+        town, community = f.town_code, f.community_code
+        towns_created += _upsert_area(
+            session, areas, town, f.town_name, AreaLevel.TOWN, areas[f.county_code]
+        )
+        communities_created += _upsert_area(
+            session, areas, community, f.community_name, AreaLevel.COMMUNITY, areas[town]
+        )
+    await session.flush()
+    await ensure_area_offices(session)
     record = GridLayer(
         source_name=source_name, source_crs=layer.source_crs, grid_count=len(layer.features)
     )
@@ -153,6 +139,7 @@ class GridDirectory:
         self.layer_id: int | None = None
         self.index: GridIndex | None = None
         self.info: dict[str, GridInfo] = {}
+        self.by_id: dict[int, GridInfo] = {}
         self.county_code: str | None = None
 
     async def latest_layer_id(self, session: AsyncSession) -> int | None:
@@ -168,7 +155,7 @@ class GridDirectory:
 
     async def load(self, session: AsyncSession, layer_id: int | None) -> None:
         if layer_id is None:
-            self.layer_id, self.index, self.info = None, None, {}
+            self.layer_id, self.index, self.info, self.by_id = None, None, {}, {}
             return
         community = Area.__table__.alias("community")
         town = Area.__table__.alias("town")
@@ -198,6 +185,7 @@ class GridDirectory:
         ]
         index = GridIndex(features, tolerance_m=self.tolerance_m) if features else None
         self.info = {r[1]: GridInfo(r[0], r[2], r[4], r[6], r[7], r[9]) for r in rows}
+        self.by_id = {info.grid_id: info for info in self.info.values()}
         self.county_code = rows[0][8][:6] if rows else None
         self.index, self.layer_id = index, layer_id
 

@@ -10,6 +10,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -163,7 +164,7 @@ class Dispatch:
         """What a message about the case shows; the reporter's identity is not part of it."""
         category = self.catalog.categories_by_id[case.category_id]
         parent = self.catalog.categories.get(category.parent_code or "")
-        grid = next((g for g in self.directory.info.values() if g.grid_id == case.grid_id), None)
+        grid = self.directory.by_id.get(case.grid_id) if case.grid_id else None
         return {
             "case_id": case.id,
             "number": case.number,
@@ -283,20 +284,36 @@ class Dispatch:
             candidates,
         )
 
+    async def _sent_before(self, session: AsyncSession, draft: ReportDraft) -> Case | None:
+        if not draft.external_ref:
+            return None
+        return await session.scalar(
+            select(Case)
+            .options(selectinload(Case.attachments))
+            .where(Case.source == draft.source, Case.external_ref == draft.external_ref)
+        )
+
     async def report(self, draft: ReportDraft) -> ReportResult:
+        """A new case, or the earlier one when the same report (external_ref) comes again,
+        even from another instance at the same moment (the unique key decides)."""
+        try:
+            return await self._report(draft)
+        except IntegrityError:
+            async with self.sessions() as session:
+                earlier = await self._sent_before(session, draft)
+            if earlier is None:
+                raise
+            return ReportResult(earlier, created=False)
+
+    async def _report(self, draft: ReportDraft) -> ReportResult:
         category = self._category(draft.category_code)
         lon, lat, location = self._locate(draft)
         grid = self.directory.info[location.grid_code] if location.grid_code else None
         now = self.clock()
         async with self._transaction() as session:
-            if draft.external_ref:
-                existing = await session.scalar(
-                    select(Case)
-                    .options(selectinload(Case.attachments))
-                    .where(Case.source == draft.source, Case.external_ref == draft.external_ref)
-                )
-                if existing is not None:
-                    return ReportResult(existing, created=False)
+            earlier = await self._sent_before(session, draft)
+            if earlier is not None:
+                return ReportResult(earlier, created=False)
             reporter = await self._reporter(session, draft)
             if draft.duplicate_of is not None:
                 return ReportResult(

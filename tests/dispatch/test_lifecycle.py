@@ -14,10 +14,12 @@ from dispatch.errors import (
     OutsideJurisdiction,
     PermissionDenied,
 )
+from dispatch.geography import GridDirectory
 from dispatch.lifecycle import Action
+from dispatch.service import Dispatch
 from models import Case, CaseEvent, OutboxMessage
 from models.enums import CaseSource, CaseStatus
-from tests.dispatch.world import INSIDE_A1, INSIDE_B2, SHANGHAI, World
+from tests.dispatch.world import INSIDE_A1, INSIDE_B2, SHANGHAI, World, settings
 
 
 async def events(world: World, case_id: int) -> list[tuple[str, str | None, str | None]]:
@@ -276,6 +278,16 @@ async def test_the_same_report_sent_twice_is_one_case(world: World) -> None:
     first = await world.dispatch.report(world.draft(external_ref="tg:1:42"))
     again = await world.dispatch.report(world.draft(external_ref="tg:1:42"))
     assert again.case.id == first.case.id and not again.created
+
+
+async def test_the_same_report_from_two_instances_at_once_is_one_case(world: World) -> None:
+    other = Dispatch(world.dispatch.sessions, GridDirectory(30.0), settings(), world.clock)
+    await other.refresh()
+    results = await asyncio.gather(
+        *(d.report(world.draft(external_ref="tg:7:1")) for d in (world.dispatch, other) * 3)
+    )
+    assert len({r.case.id for r in results}) == 1
+    assert sum(r.created for r in results) == 1
 
 
 async def test_duplicates_are_offered_and_can_be_linked(world: World) -> None:
