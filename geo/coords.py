@@ -59,10 +59,10 @@ def lonlat_problems(lon: FloatArray, lat: FloatArray) -> list[tuple[int, str]]:
     bad = ~((np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0))  # also catches NaN
     problems = []
     for i in np.flatnonzero(bad):
-        texts = [
-            _value_problem("lon", float(lon[i]), 180.0),
-            _value_problem("lat", float(lat[i]), 90.0),
-        ]
+        x, y = float(lon[i]), float(lat[i])
+        texts = [_value_problem("lon", x, 180.0), _value_problem("lat", y, 90.0)]
+        if abs(y) > 90.0 and 0.0 < abs(x) <= 90.0:
+            texts.append("are lon and lat swapped?")
         problems.append((int(i), "; ".join(t for t in texts if t)))
     return problems
 

@@ -131,3 +131,8 @@ def test_invalid_array_coordinates_name_the_point():
     lat = np.array([30.0, np.nan, 30.0])
     with pytest.raises(ValueError, match=r"2 invalid coordinates: point 1: lat is NaN; point 2"):
         coords.gcj02_to_wgs84(lon, lat)
+
+
+def test_swapped_lon_lat_is_named() -> None:
+    with pytest.raises(CoordinateError, match=r"lat 119.97 is outside .* are lon and lat swapped"):
+        coords.check_lonlat(30.54, 119.97)
