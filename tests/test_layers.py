@@ -1,0 +1,27 @@
+"""The dependency rule of DESIGN.md, checked on what importing each package really loads."""
+
+import subprocess
+import sys
+
+import pytest
+
+FORBIDDEN = {
+    "geo": {"models", "dispatch", "bot", "web", "gridgov", "sqlalchemy", "aiohttp", "aiogram"},
+    "dispatch": {"bot", "web", "gridgov", "aiohttp", "aiogram"},
+    "models": {"dispatch", "geo", "bot", "web", "gridgov", "aiohttp", "aiogram"},
+}
+
+
+@pytest.mark.parametrize("package", sorted(FORBIDDEN))
+def test_a_package_loads_none_of_the_layers_above_it(package: str) -> None:
+    code = (
+        f"import sys, pkgutil, importlib, {package}\n"
+        f"for m in pkgutil.walk_packages({package}.__path__, '{package}.'):\n"
+        "    importlib.import_module(m.name)\n"
+        "print(' '.join(sorted({name.split('.')[0] for name in sys.modules})))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert package in loaded
+    assert not FORBIDDEN[package] & set(loaded)
