@@ -17,40 +17,12 @@ from pyproj import Transformer
 from shapely.geometry import Polygon, shape
 
 from gridgov.sample import CATALOG_PATH, GRIDS_PATH, generate
+from tests.china_2026 import DAYS_OFF_2026, MAKEUP_WORKDAYS_2026
 
 COUNTY = "330521"
 PROPERTY_KEYS = {"code", "name", "community_code", "community_name", "town_code", "town_name"}
 UNITS = {"work_hours", "work_days", "hours"}
 ROLES = {"grid_worker", "office_member", "dispatcher", "supervisor", "admin"}
-
-# shared/reference/china-2026-holidays.md, written out independently of the generator.
-HOLIDAY_BLOCKS_2026 = [
-    (date(2026, 1, 1), date(2026, 1, 3)),
-    (date(2026, 2, 15), date(2026, 2, 23)),
-    (date(2026, 4, 4), date(2026, 4, 6)),
-    (date(2026, 5, 1), date(2026, 5, 5)),
-    (date(2026, 6, 19), date(2026, 6, 21)),
-    (date(2026, 9, 25), date(2026, 9, 27)),
-    (date(2026, 10, 1), date(2026, 10, 7)),
-]
-MAKEUP_WORKDAYS_2026 = {
-    date(2026, 1, 4),
-    date(2026, 2, 14),
-    date(2026, 2, 28),
-    date(2026, 5, 9),
-    date(2026, 9, 20),
-    date(2026, 10, 10),
-}
-
-
-def _days_off() -> set[date]:
-    days = set()
-    for first, last in HOLIDAY_BLOCKS_2026:
-        day = first
-        while day <= last:
-            days.add(day)
-            day += timedelta(days=1)
-    return days
 
 
 @pytest.fixture(scope="module")
@@ -349,8 +321,8 @@ def test_calendar_matches_the_2026_notice(catalog: dict[str, Any]) -> None:
     workdays = {date.fromisoformat(r["day"]) for r in rows if r["kind"] == "workday"}
     assert workdays == MAKEUP_WORKDAYS_2026
     assert all(d.weekday() >= 5 for d in workdays)
-    weekday_holidays = {d for d in _days_off() if d.weekday() < 5}
-    assert weekday_holidays <= holidays <= _days_off()
+    weekday_holidays = {d for d in DAYS_OFF_2026 if d.weekday() < 5}
+    assert weekday_holidays <= holidays <= DAYS_OFF_2026
     assert date(2026, 10, 10) in workdays
     assert date(2026, 9, 20) in workdays
     assert date(2026, 2, 16) in holidays

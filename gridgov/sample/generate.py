@@ -23,7 +23,7 @@ import json
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -33,7 +33,10 @@ import shapely
 from pyproj import Transformer
 from shapely.geometry import Point, Polygon
 
+from geo.grids import GridFeature, GridFields
 from gridgov.sample import SAMPLE_DIR
+
+FIELDS = asdict(GridFields())  # attribute → property name in the file
 
 RNG_SEED = 20260521
 COUNTY_CODE = "330521"
@@ -418,27 +421,6 @@ def to_wgs84(polygons: Sequence[Polygon], warp: Warp) -> list[Polygon]:
 
 
 @dataclass(frozen=True)
-class GridFeature:
-    code: str
-    name: str
-    community_code: str
-    community_name: str
-    town_code: str
-    town_name: str
-    geometry: Polygon  # WGS84
-
-    def properties(self) -> dict[str, str]:
-        return {
-            "code": self.code,
-            "name": self.name,
-            "community_code": self.community_code,
-            "community_name": self.community_name,
-            "town_code": self.town_code,
-            "town_name": self.town_name,
-        }
-
-
-@dataclass(frozen=True)
 class SampleLayer:
     """The generated grids plus the county outline (the outline is not written out)."""
 
@@ -518,7 +500,7 @@ def build_layer() -> SampleLayer:
                         community_name=community_name,
                         town_code=town_code,
                         town_name=town.name,
-                        geometry=wgs84[i],
+                        polygon=wgs84[i],
                     )
                 )
     return SampleLayer(grids=grids, outline=outline_wgs84)
@@ -530,10 +512,12 @@ def geojson_text(layer: SampleLayer) -> str:
     for grid in layer.grids:
         feature = {
             "type": "Feature",
-            "properties": grid.properties(),
+            "properties": {
+                column: getattr(grid, attribute) for attribute, column in FIELDS.items()
+            },
             "geometry": {
                 "type": "Polygon",
-                "coordinates": [shapely.get_coordinates(grid.geometry.exterior).tolist()],
+                "coordinates": [shapely.get_coordinates(grid.polygon.exterior).tolist()],
             },
         }
         lines.append(json.dumps(feature, ensure_ascii=False, separators=(",", ":")))

@@ -8,42 +8,13 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from dispatch.workcalendar import NoWorkingTimeError, WorkCalendar, WorkingHours
+from tests.china_2026 import DAYS_OFF_2026, MAKEUP_WORKDAYS_2026
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 BERLIN = ZoneInfo("Europe/Berlin")
 HOUR = 3600
 
-# reference/china-2026-holidays.md: days off (inclusive ranges) and make-up working days.
-HOLIDAY_RANGES_2026 = [
-    (date(2026, 1, 1), date(2026, 1, 3)),
-    (date(2026, 2, 15), date(2026, 2, 23)),
-    (date(2026, 4, 4), date(2026, 4, 6)),
-    (date(2026, 5, 1), date(2026, 5, 5)),
-    (date(2026, 6, 19), date(2026, 6, 21)),
-    (date(2026, 9, 25), date(2026, 9, 27)),
-    (date(2026, 10, 1), date(2026, 10, 7)),
-]
-MAKEUP_2026 = {
-    date(2026, 1, 4),
-    date(2026, 2, 14),
-    date(2026, 2, 28),
-    date(2026, 5, 9),
-    date(2026, 9, 20),
-    date(2026, 10, 10),
-}
-
-
-def _holidays_2026() -> set[date]:
-    days: set[date] = set()
-    for first, last in HOLIDAY_RANGES_2026:
-        day = first
-        while day <= last:
-            days.add(day)
-            day += timedelta(days=1)
-    return days
-
-
-CAL = WorkCalendar(WorkingHours(), _holidays_2026(), MAKEUP_2026, SHANGHAI)
+CAL = WorkCalendar(WorkingHours(), DAYS_OFF_2026, MAKEUP_WORKDAYS_2026, SHANGHAI)
 BERLIN_CAL = WorkCalendar(WorkingHours(), set(), set(), BERLIN)
 
 
