@@ -31,7 +31,7 @@ from dispatch.errors import (
 )
 from dispatch.geography import GridDirectory
 from dispatch.intake import DuplicateCandidate, PhotoRef, ReportDraft, ReportPreview
-from dispatch.lifecycle import Action, Step, Transition
+from dispatch.lifecycle import Action, Step, Transition, check
 from dispatch.routing import Place
 from dispatch.workcalendar import WorkingHours
 from geo.coords import to_wgs84
@@ -453,8 +453,9 @@ class Dispatch:
                 case = await self._case(session, case_id)
                 if expected_version is not None and case.version != expected_version:
                     raise ConcurrentUpdate(number=case.number)
-                await self._resolve_params(session, case, action, params)
                 try:
+                    check(action, actor, case, note)  # who and when, before what with
+                    await self._resolve_params(session, case, action, params)
                     await self._apply(
                         session, case, action, actor, now, note, photos=photos or [], **params
                     )

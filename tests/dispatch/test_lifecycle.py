@@ -15,10 +15,10 @@ from dispatch.errors import (
     PermissionDenied,
 )
 from dispatch.geography import GridDirectory
-from dispatch.lifecycle import Action
+from dispatch.lifecycle import RULES, Action
 from dispatch.service import Dispatch
 from models import Case, CaseEvent, OutboxMessage
-from models.enums import CaseSource, CaseStatus
+from models.enums import CaseSource, CaseStatus, Role
 from tests.dispatch.world import INSIDE_A1, INSIDE_B2, SHANGHAI, World, settings
 
 
@@ -332,3 +332,43 @@ async def test_reopen_within_the_configured_days(world: World) -> None:
     world.clock.now += timedelta(days=8)
     with pytest.raises(InvalidInput, match="cannot be reopened"):
         await d.act(Action.REOPEN, case.id, p["dispatcher"], note="again")
+
+
+ROLE_USER = {
+    Role.GRID_WORKER: "worker",
+    Role.OFFICE_MEMBER: "hw1",
+    Role.DISPATCHER: "dispatcher",
+    Role.SUPERVISOR: "sup_county",
+    Role.ADMIN: "admin",
+}
+
+
+async def test_every_role_outside_a_rule_is_refused_and_nothing_changes(world: World) -> None:
+    d = world.dispatch
+    case = (await d.report(world.draft())).case
+    before = await events(world, case.id)
+    for action, rule in RULES.items():
+        for role, user in ROLE_USER.items():
+            if role in rule.roles:
+                continue
+            with pytest.raises(PermissionDenied, match="role may not"):
+                await d.act(action, case.id, world.people[user], note="x")
+    assert await events(world, case.id) == before
+
+
+@pytest.mark.parametrize(
+    ("action", "user"),
+    [
+        (Action.ACCEPT, "cg1"),  # another office
+        (Action.RETURN, "cg1"),
+        (Action.RESOLVE, "cg1"),
+        (Action.REQUEST_EXTENSION, "cg1"),
+        (Action.VERIFY, "worker2"),  # not the reporter
+        (Action.REWORK, "worker2"),
+        (Action.URGE, "sup_comm"),  # the case lies in another community
+    ],
+)
+async def test_out_of_scope_is_refused(world: World, action: Action, user: str) -> None:
+    case = (await world.dispatch.report(world.draft(at=INSIDE_B2))).case
+    with pytest.raises(PermissionDenied):
+        await world.dispatch.act(action, case.id, world.people[user], note="x")

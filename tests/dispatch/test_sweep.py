@@ -111,3 +111,18 @@ async def test_two_sweepers_side_by_side_never_double_escalate(world: World) -> 
             (await s.scalars(select(CaseEvent).where(CaseEvent.action == "escalate"))).all()
         )
     assert count == 60
+
+
+async def test_the_daily_digest_is_queued_once_per_area_and_day(world: World) -> None:
+    d, p = world.dispatch, world.people
+    late = (await d.report(world.draft())).case
+    world.clock.now = at(25, 8)
+    assert await d.queue_digests() == 3  # community A, the town and the county supervisors
+    assert await d.queue_digests() == 0  # the same morning again: nothing new
+    async with d.sessions() as s:
+        rows = (await s.scalars(select(OutboxMessage).where(OutboxMessage.kind == "digest"))).all()
+    county = next(m for m in rows if m.address == f"person:{p['sup_county']}")
+    assert [c["number"] for c in county.payload["overdue"]] == [late.number]
+    assert county.payload["date"] == "2026-11-24"
+    world.clock.now = at(26, 8)
+    assert await d.queue_digests() == 3
