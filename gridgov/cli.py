@@ -176,6 +176,10 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> None:
                     raise CliError(f"unknown grid code(s): {', '.join(sorted(missing))}")
             if role is Role.GRID_WORKER and not grids:
                 raise CliError("a grid worker needs at least one --grid CODE")
+            if args.username and await session.scalar(
+                select(Person.id).where(Person.username == args.username)
+            ):
+                raise CliError(f"the username {args.username} is taken")
             person = Person(
                 name=args.name,
                 role=role,
@@ -183,6 +187,7 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> None:
                 area_id=area.id if area else None,
                 is_head=args.head,
                 grids=grids,
+                username=args.username,
             )
             session.add(person)
             invite = await create_invite(session, now, person=person)
@@ -285,6 +290,7 @@ def build_parser() -> argparse.ArgumentParser:
     inv.add_argument("--department", help="department code")
     inv.add_argument("--area", help="community, town or county code")
     inv.add_argument("--head", action="store_true", help="the office head (receives escalations)")
+    inv.add_argument("--username", help="a console login name (then set it with `gridgov passwd`)")
     inv.add_argument(
         "--chat", choices=[k.value for k in ChatKind], help="invite a group chat instead"
     )

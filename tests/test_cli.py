@@ -123,6 +123,7 @@ def test_locate_csv(county: str, tmp_path: Path) -> None:
         (("invite", "--role", "grid_worker", "--name", "x"), "--grid"),
         (("invite", "--role", "office_member", "--name", "x", "--department", "nope"), "nope"),
         (("sweep", "--now", "yesterday"), "yesterday"),
+        (("invite", "--role", "dispatcher", "--name", "x", "--username", "lina"), "taken"),
     ],
 )
 def test_bad_input_is_one_clear_line_and_exit_1(
