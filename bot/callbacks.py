@@ -5,7 +5,8 @@ from aiogram.filters.callback_data import CallbackData
 
 
 class CaseCb(CallbackData, prefix="c"):
-    """An office or supervisor step on a case: accept, return, transfer, resolve, extend, urge."""
+    """A step on a case: accept, return, transfer, resolve, extend (office), urge
+    (supervisor), file, dispatch, void (dispatcher)."""
 
     action: str
     case_id: int
@@ -16,6 +17,23 @@ class TransferCb(CallbackData, prefix="t"):
     case_id: int
     version: int
     department_id: int
+
+
+class DispatchCb(CallbackData, prefix="d"):
+    """A dispatcher sends a filed or returned case to this office."""
+
+    case_id: int
+    version: int
+    department_id: int
+
+
+class ExtensionCb(CallbackData, prefix="x"):
+    """A dispatcher's decision on the extension request the message showed: `until` is the
+    requested deadline (epoch seconds), so the button only ever decides that request."""
+
+    case_id: int
+    until: int
+    approve: bool
 
 
 class VerifyCb(CallbackData, prefix="v"):

@@ -1,12 +1,15 @@
 """The Telegram outbox channel: renders an outbox message and sends it with aiogram, or edits
-the case's card in place. Telegram's errors become the outbox's RetryAfter / Undeliverable."""
+the case's card in place. Telegram's errors become the outbox's RetryAfter / Undeliverable;
+a group that became a supergroup is followed to its new id."""
 
+from collections.abc import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from aiogram.exceptions import (
     TelegramBadRequest,
     TelegramForbiddenError,
+    TelegramMigrateToChat,
     TelegramNotFound,
     TelegramRetryAfter,
 )
@@ -19,15 +22,18 @@ from dispatch.channels import Delivered, OutgoingMessage, RetryAfter, Undelivera
 
 GONE = ("chat not found", "bot was kicked", "user is deactivated", "have no rights to send")
 CAPTION_LIMIT = 1024
+# Moves a chat's binding and waiting messages from the old chat id to the new one.
+Migrate = Callable[[str, str], Awaitable[object]]
 
 
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, bot: Bot, i18n: I18n, tz: ZoneInfo) -> None:
+    def __init__(self, bot: Bot, i18n: I18n, tz: ZoneInfo, migrate: Migrate) -> None:
         self.bot = bot
         self.i18n = i18n
         self.tz = tz
+        self.migrate = migrate
 
     async def send(self, message: OutgoingMessage) -> Delivered:
         locale = normalise_locale(message.locale)
@@ -42,6 +48,11 @@ class TelegramChannel:
             sent = await self._send(message.address, rendered)
         except TelegramRetryAfter as exc:
             raise RetryAfter(exc.retry_after) from exc
+        except TelegramMigrateToChat as exc:
+            # The update announcing the upgrade may never have come: move the chat now, and
+            # this message (re-addressed with the others) goes out again at once.
+            await self.migrate(message.address, str(exc.migrate_to_chat_id))
+            raise RetryAfter(0) from exc
         except (TelegramForbiddenError, TelegramNotFound) as exc:
             raise Undeliverable(exc.message) from exc
         except TelegramBadRequest as exc:
@@ -55,6 +66,8 @@ class TelegramChannel:
             return await self.bot.send_photo(
                 chat_id, r.photo, caption=r.text, reply_markup=r.markup, parse_mode="HTML"
             )
+        if r.photo:  # too long for a caption: the photo alone, then the words and buttons
+            await self.bot.send_photo(chat_id, r.photo)
         return await self.bot.send_message(
             chat_id, r.text, reply_markup=r.markup, parse_mode="HTML"
         )

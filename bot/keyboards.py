@@ -1,6 +1,7 @@
 """Inline and reply keyboards. Button labels go through gettext like every other text."""
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from datetime import datetime
 
 from aiogram.types import (
     ForceReply,
@@ -12,7 +13,7 @@ from aiogram.types import (
 )
 from aiogram.utils.i18n import gettext as _
 
-from bot.callbacks import CaseCb, CategoryCb, ReportCb, TransferCb, VerifyCb
+from bot.callbacks import CaseCb, CategoryCb, ExtensionCb, ReportCb, VerifyCb
 from dispatch.intake import DuplicateCandidate
 from dispatch.lifecycle import Action
 from models import Category, Department
@@ -152,13 +153,51 @@ def verify(case_id: int, version: int) -> InlineKeyboardMarkup:
 
 
 def departments(
-    case_id: int, version: int, items: Iterable[Department], locale: str
+    items: Iterable[Department], locale: str, data: Callable[[int], str]
 ) -> InlineKeyboardMarkup:
+    """One button per office; `data` packs the callback data for a department id."""
     buttons = [
         InlineKeyboardButton(
-            text=d.name_en if locale == "en" and d.name_en else d.name,
-            callback_data=TransferCb(case_id=case_id, version=version, department_id=d.id).pack(),
+            text=d.name_en if locale == "en" and d.name_en else d.name, callback_data=data(d.id)
         )
         for d in items
     ]
     return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2))
+
+
+def new_report(case_id: int, version: int) -> InlineKeyboardMarkup:
+    """A citizen's report waiting for a dispatcher: 立案并派遣 or 作废."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                _case_button(_("File and dispatch"), Action.FILE, case_id, version),
+                _case_button(_("Void"), Action.VOID, case_id, version),
+            ]
+        ]
+    )
+
+
+def returned(case_id: int, version: int) -> InlineKeyboardMarkup:
+    """A case the office returned: 改派 re-dispatch."""
+    return InlineKeyboardMarkup(
+        inline_keyboard=[[_case_button(_("Re-dispatch"), Action.DISPATCH, case_id, version)]]
+    )
+
+
+def extension(case_id: int, until: datetime) -> InlineKeyboardMarkup:
+    """The dispatcher's 批准 / 驳回 on the extension request for `until`."""
+    stamp = int(until.timestamp())
+    return InlineKeyboardMarkup(
+        inline_keyboard=[
+            [
+                InlineKeyboardButton(
+                    text=_("Approve"),
+                    callback_data=ExtensionCb(case_id=case_id, until=stamp, approve=True).pack(),
+                ),
+                InlineKeyboardButton(
+                    text=_("Deny"),
+                    callback_data=ExtensionCb(case_id=case_id, until=stamp, approve=False).pack(),
+                ),
+            ]
+        ]
+    )

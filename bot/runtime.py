@@ -2,6 +2,7 @@
 
 import asyncio
 from datetime import timedelta
+from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
@@ -16,6 +17,7 @@ from bot.handlers import build_router
 from bot.i18n import build_i18n
 from bot.middlewares import IdempotencyMiddleware, IdentityMiddleware, LocaleMiddleware
 from bot.storage import DatabaseStorage
+from dispatch.chat_bindings import migrate_chat
 from gridgov.app import App
 from gridgov.settings import Settings
 
@@ -79,7 +81,9 @@ def build_bot(settings: Settings, app: App) -> tuple[Bot, Dispatcher]:
     bot = create_bot(settings)
     dp = build_dispatcher(app, settings)
     ctx: BotContext = dp["ctx"]
-    app.channels[CHANNEL] = TelegramChannel(bot, ctx.i18n, ctx.tz)
+    app.channels[CHANNEL] = TelegramChannel(
+        bot, ctx.i18n, ctx.tz, partial(migrate_chat, app.sessions, CHANNEL)
+    )
     return bot, dp
 
 

@@ -1,5 +1,6 @@
-"""How a case looks in a chat: the card, and the message of each outbox kind. Everything is
-rendered from `Dispatch.snapshot` payloads in the current gettext locale, as HTML."""
+"""How a case looks in a chat: the card, the message of each outbox kind (with a dispatcher's
+decision buttons where one is awaited), and a dispatcher's message once decided. Everything
+is rendered from `Dispatch.snapshot` payloads in the current gettext locale, as HTML."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,6 +13,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from dispatch.errors import N_
+from dispatch.lifecycle import Action
 
 LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
 STATUS = {
@@ -25,6 +27,13 @@ STATUS = {
     "suspended": N_("suspended"),
     "voided": N_("voided"),
     "merged": N_("merged"),
+}
+# The head of a dispatcher's message once the decision is taken on it.
+DECIDED = {
+    Action.APPROVE_EXTENSION: N_("✅ Extension for case #{number} approved."),
+    Action.DENY_EXTENSION: N_("❌ Extension for case #{number} denied."),
+    Action.DISPATCH: N_("📤 Case #{number} dispatched to {department}."),
+    Action.VOID: N_("🗑 Case #{number} voided."),
 }
 
 
@@ -131,7 +140,31 @@ def render(kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo) -> Rendered:
         "case.duplicate_linked": _("Your report was linked to the open case #{number}."),
     }
     head = heads.get(kind, _("Case #{number} was updated.")).format(number=number)
-    return Rendered(_with_note(f"{head}\n\n{body}", p))
+    if kind == "case.request_extension" and p.get("extension_requested_until"):
+        head += "\n⏳ " + _("Requested new deadline: {until}").format(
+            until=when(p["extension_requested_until"], tz)
+        )
+    return Rendered(_with_note(f"{head}\n\n{body}", p), None, dispatcher_buttons(kind, p))
+
+
+def dispatcher_buttons(kind: str, p: dict[str, Any]) -> InlineKeyboardMarkup | None:
+    """A dispatcher's decision buttons, while the case still waits for that decision."""
+    case_id, version, status = p["case_id"], p["version"], p["status"]
+    if kind == "case.new_report" and status == "reported":
+        return keyboards.new_report(case_id, version)
+    if kind == "case.return" and status == "returned":
+        return keyboards.returned(case_id, version)
+    if kind == "case.request_extension" and p.get("extension_requested_until"):
+        return keyboards.extension(case_id, datetime.fromisoformat(p["extension_requested_until"]))
+    return None
+
+
+def decision(action: Action, p: dict[str, Any], locale: str, tz: ZoneInfo) -> str:
+    """A dispatcher's message re-rendered once decided: what was done, the case as it is now."""
+    head = _(DECIDED[action]).format(
+        number=escape(p.get("number") or ""), department=department(p, locale)
+    )
+    return _with_note(f"{head}\n\n{summary(p, locale, tz)}", p)
 
 
 def digest(p: dict[str, Any], locale: str, tz: ZoneInfo) -> str:

@@ -1,11 +1,14 @@
-"""Read-side queries for the chat front ends: a person's open cases and favourite
-categories, a group chat's binding, a report by its sender's id."""
+"""Queries for the chat front ends: a person's open cases and favourite categories, a group
+chat's binding, a report by its sender's id, a person's language, and the purge of stale
+conversations and update ids."""
 
-from sqlalchemy import func, select, update
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from models import OPEN_STATUSES, Case, Category, ChatBinding, Person
+from models import OPEN_STATUSES, Case, Category, ChatBinding, ChatState, Person, ProcessedUpdate
 from models.enums import CaseSource
 
 
@@ -46,3 +49,19 @@ async def chat_binding(session: AsyncSession, channel: str, chat_id: str) -> Cha
 
 async def set_locale(session: AsyncSession, person_id: int, locale: str) -> None:
     await session.execute(update(Person).where(Person.id == person_id).values(locale=locale))
+
+
+async def purge_chat_states(session: AsyncSession, older_than: datetime) -> int:
+    """Forgets conversations (report drafts, pending replies) untouched since `older_than`:
+    the storage ignores them after the draft TTL anyway."""
+    result = await session.execute(delete(ChatState).where(ChatState.updated_at < older_than))
+    return result.rowcount or 0
+
+
+async def purge_processed_updates(session: AsyncSession, older_than: datetime) -> int:
+    """Forgets the ids of updates handled before `older_than`; Telegram redelivers an update
+    for a day at most, so two days of them are enough to drop every repeat."""
+    result = await session.execute(
+        delete(ProcessedUpdate).where(ProcessedUpdate.processed_at < older_than)
+    )
+    return result.rowcount or 0

@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from dispatch import bot_queries
 from dispatch.channels import Channel, LogChannel
 from dispatch.deadlines import EscalationPolicy
 from dispatch.delivery import OutboxWorker
@@ -65,6 +66,16 @@ class App:
             await self.dispatch.refresh()
             log.info("grid layer %s loaded", self.dispatch.directory.layer_id)
 
+    async def purge_chat_records(self) -> tuple[int, int]:
+        """Forgets drafts past their TTL and update ids Telegram can no longer redeliver."""
+        now = self.dispatch.clock()
+        async with self.sessions() as session, session.begin():
+            drafts = await bot_queries.purge_chat_states(
+                session, now - timedelta(minutes=self.settings.draft_ttl_minutes)
+            )
+            updates = await bot_queries.purge_processed_updates(session, now - timedelta(days=2))
+        return drafts, updates
+
     def start_scheduler(self) -> AsyncIOScheduler:
         """Periodic jobs only, in-process and in memory: one sweep finds every due case
         (no job per case), and no job store is shared between processes."""
@@ -84,6 +95,9 @@ class App:
         hour, minute = (int(x) for x in s.digest_time.split(":"))
         scheduler.add_job(
             self.dispatch.queue_digests, "cron", hour=hour, minute=minute, id="digest", **common
+        )
+        scheduler.add_job(
+            self.purge_chat_records, "interval", minutes=15, id="chat-purge", **common
         )
         scheduler.start()
         self.scheduler = scheduler

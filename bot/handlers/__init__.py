@@ -2,7 +2,18 @@
 
 from aiogram import Router
 
-from bot.handlers import fallback, office, registration, report, steps, supervisor, worker
+from bot.handlers import (
+    chats,
+    dispatcher,
+    errors,
+    fallback,
+    office,
+    registration,
+    report,
+    steps,
+    supervisor,
+    worker,
+)
 from bot.middlewares import RequirePerson
 
 
@@ -12,8 +23,15 @@ def build_router() -> Router:
     members.message.outer_middleware(gate)
     members.callback_query.outer_middleware(gate)
     members.include_routers(
-        report.build(), steps.build(), worker.build(), office.build(), supervisor.build()
+        report.build(),
+        steps.build(),
+        worker.build(),
+        office.build(),
+        dispatcher.build(),
+        supervisor.build(),
     )
     root = Router(name="root")
-    root.include_routers(registration.build(), members, fallback.build())
+    root.include_routers(
+        errors.build(), registration.build(), chats.build(), members, fallback.build()
+    )
     return root

@@ -10,10 +10,10 @@ from bot import keyboards
 from bot.callbacks import CaseCb, TransferCb
 from bot.context import CHANNEL, BotContext
 from bot.handlers import steps
-from bot.handlers.common import attempt, stale_text
+from bot.handlers.common import attempt, current_case, drop_buttons
 from dispatch import bot_queries
 from dispatch.lifecycle import Action
-from models import Case, Person
+from models import Person
 from models.enums import ChatKind
 
 # The status a card shows when it offers the button: an old card is refused.
@@ -43,19 +43,6 @@ async def _member(query: CallbackQuery, ctx: BotContext, person: Person) -> bool
     return True
 
 
-async def _current(
-    query: CallbackQuery, ctx: BotContext, action: Action, case_id: int, version: int
-) -> Case | None:
-    """The case, if the button still matches it; a clear alert otherwise."""
-    case = await attempt(query, ctx.dispatch.find_case(str(case_id)))
-    if case is None:
-        return None
-    if case.version != version and case.status.value != BUTTON_STATUS[action]:
-        await query.answer(stale_text(), show_alert=True)
-        return None
-    return case
-
-
 async def card_button(
     query: CallbackQuery,
     callback_data: CaseCb,
@@ -66,7 +53,9 @@ async def card_button(
     action = Action(callback_data.action)
     if not await _member(query, ctx, person):
         return
-    case = await _current(query, ctx, action, callback_data.case_id, callback_data.version)
+    case = await current_case(
+        query, ctx, callback_data.case_id, callback_data.version, (BUTTON_STATUS[action],)
+    )
     if case is None:
         return
     if action is Action.ACCEPT:
@@ -83,7 +72,9 @@ async def card_button(
         await query.message.reply(
             _("Case #{number}: transfer to which office?").format(number=case.number),
             reply_markup=keyboards.departments(
-                case.id, case.version, departments, ctx.i18n.current_locale
+                departments,
+                ctx.i18n.current_locale,
+                lambda d: TransferCb(case_id=case.id, version=case.version, department_id=d).pack(),
             ),
         )
         return
@@ -101,7 +92,9 @@ async def transfer_to(
 ) -> None:
     if not await _member(query, ctx, person):
         return
-    case = await _current(query, ctx, Action.TRANSFER, callback_data.case_id, callback_data.version)
+    case = await current_case(
+        query, ctx, callback_data.case_id, callback_data.version, (BUTTON_STATUS[Action.TRANSFER],)
+    )
     if case is None:
         return
     if callback_data.department_id not in ctx.dispatch.catalog.departments:
@@ -109,7 +102,7 @@ async def transfer_to(
         return
     await query.answer()
     assert isinstance(query.message, Message)
-    await query.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(query.message)
     await steps.ask(
         query.message,
         state,

@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import keyboards, texts
 from bot.callbacks import CategoryCb, ReportCb
 from bot.context import BotContext
-from bot.handlers.common import attempt, is_cancel
+from bot.handlers.common import attempt, drop_buttons, edited, is_cancel
 from dispatch import bot_queries
 from dispatch.intake import MAX_PHOTOS, PhotoRef, ReportDraft
 from dispatch.service import ReportResult
@@ -44,7 +44,7 @@ async def cancel_button(query: CallbackQuery, state: FSMContext) -> None:
     await state.clear()
     await query.answer(_("Report cancelled."))
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
 
 
 async def start(message: Message, state: FSMContext, person: Person) -> None:
@@ -175,17 +175,21 @@ async def category(
             (c for c in catalog.values() if c.parent_code == chosen.code and c.active),
             key=lambda c: c.code,
         )
-        await query.message.edit_text(
-            _("{name}: choose the sub-category:").format(
-                name=keyboards.category_name(chosen, locale_of(ctx))
-            ),
-            reply_markup=keyboards.categories(children, locale_of(ctx), data["draft"]),
+        await edited(
+            query.message.edit_text(
+                _("{name}: choose the sub-category:").format(
+                    name=keyboards.category_name(chosen, locale_of(ctx))
+                ),
+                reply_markup=keyboards.categories(children, locale_of(ctx), data["draft"]),
+            )
         )
         return
     await state.update_data(category=chosen.code)
     await state.set_state(ReportFlow.description)
-    await query.message.edit_text(
-        _("Category: {name}").format(name=keyboards.category_name(chosen, locale_of(ctx)))
+    await edited(
+        query.message.edit_text(
+            _("Category: {name}").format(name=keyboards.category_name(chosen, locale_of(ctx)))
+        )
     )
     await query.message.answer(
         _("Describe the problem in a few words, or press Skip."),
@@ -307,19 +311,39 @@ async def confirm(
     if result is None:
         return
     await state.clear()
-    await query.answer()
     assert isinstance(query.message, Message)
-    await query.message.edit_reply_markup(reply_markup=None)
+    await drop_buttons(query.message)
+    number = result.case.number
+    if not result.created and duplicate is None:
+        # The same draft was submitted a moment ago (a double tap reaching another instance).
+        await query.answer(
+            _("Already submitted as case #{number}.").format(number=number), show_alert=True
+        )
+        return
+    await query.answer()
     text = (
         _("✅ Reported: case #{number}.")
         if result.created
         else _("Linked to the open case #{number}.")
     )
     await query.message.answer(
-        text.format(number=result.case.number)
+        text.format(number=number)
         + "\n\n"
         + texts.summary(ctx.dispatch.snapshot(result.case), locale_of(ctx), ctx.tz),
     )
+
+
+async def use_the_buttons(message: Message, state: FSMContext, ctx: BotContext) -> None:
+    """Words where a button is expected (category, summary): say so; Cancel still works."""
+    if is_cancel(ctx, message.text):
+        await cancel_command(message, state)
+        return
+    await message.reply(_("Please use the buttons above, or Cancel."))
+
+
+async def draft_gone(query: CallbackQuery) -> None:
+    """A draft's button when the draft is not at that step any more (expired, finished)."""
+    await query.answer(_("This draft is no longer open."), show_alert=True)
 
 
 async def _current(query: CallbackQuery, callback_data: ReportCb, state: FSMContext) -> bool:
@@ -343,10 +367,12 @@ def build() -> Router:
         photos_done, ReportFlow.photos, ReportCb.filter(F.action.in_({"done", "skip"}))
     )
     router.callback_query.register(category, ReportFlow.category, CategoryCb.filter())
+    router.message.register(use_the_buttons, StateFilter(ReportFlow.category, ReportFlow.summary))
     router.message.register(description, ReportFlow.description, F.text)
     router.message.register(description_not_text, ReportFlow.description)
     router.callback_query.register(
         description_skipped, ReportFlow.description, ReportCb.filter(F.action == "skip")
     )
     router.callback_query.register(confirm, ReportCb.filter(F.action.in_({"confirm", "dup"})))
+    router.callback_query.register(draft_gone, ReportCb.filter())
     return router

@@ -1,5 +1,6 @@
 """Steps that need words or a photo after the button: return, transfer, resolve, extension
-(office) and rework (reporter). The pending step waits in the FSM for the same user's reply."""
+(office), rework (reporter), deny an extension and void (dispatcher). The pending step waits
+in the FSM for the same user's reply."""
 
 import re
 from datetime import datetime, time, timedelta
@@ -13,8 +14,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
 from bot.context import BotContext
-from bot.handlers.common import is_cancel
+from bot.handlers.common import is_cancel, show_decision
 from bot.i18n import render_error
+from bot.texts import DECIDED
 from dispatch.errors import N_, DomainError, InvalidInput
 from dispatch.intake import PhotoRef
 from dispatch.lifecycle import Action
@@ -33,6 +35,8 @@ PROMPTS = {
     Action.REWORK: N_(
         "Case #{number}: reply with what is still wrong (a note, or a photo with a caption)."
     ),
+    Action.DENY_EXTENSION: N_("Case #{number}: reply with the reason for denying the extension."),
+    Action.VOID: N_("Case #{number}: reply with the reason for voiding the report."),
 }
 DONE = {
     Action.RETURN: N_("Case #{number} returned."),
@@ -40,6 +44,8 @@ DONE = {
     Action.RESOLVE: N_("Case #{number} resolved; the reporter will verify it."),
     Action.REQUEST_EXTENSION: N_("Extension for case #{number} requested."),
     Action.REWORK: N_("Case #{number} sent back to the office for rework."),
+    Action.DENY_EXTENSION: DECIDED[Action.DENY_EXTENSION],
+    Action.VOID: DECIDED[Action.VOID],
 }
 
 
@@ -87,6 +93,14 @@ async def cancel(message: Message, state: FSMContext) -> None:
 async def photo(message: Message, state: FSMContext, ctx: BotContext, person: Person) -> None:
     assert message.photo
     best = message.photo[-1]
+    if best.file_size and best.file_size > ctx.max_upload_bytes:
+        await message.reply(
+            _("This photo is too large (over {mb} MB); please send a smaller one.").format(
+                mb=ctx.max_upload_bytes // (1024 * 1024)
+            ),
+            reply_markup=keyboards.force_reply(),
+        )
+        return
     data = await state.get_data()
     photos = [*data["photos"], {"ref": best.file_id, "size": best.file_size}]
     await state.update_data(photos=photos)
@@ -106,6 +120,12 @@ async def text(message: Message, state: FSMContext, ctx: BotContext, person: Per
 
 
 async def other(message: Message, state: FSMContext) -> None:
+    if message.document:
+        await message.reply(
+            _("Please send the picture as a photo, not as a file."),
+            reply_markup=keyboards.force_reply(),
+        )
+        return
     data = await state.get_data()
     await message.reply(_(PROMPTS[Action(data["action"])]).format(number=data["number"]))
 
@@ -133,7 +153,9 @@ async def finish(
         )
         return
     try:
-        await ctx.dispatch.act(action, data["case_id"], person.id, note, photos=photos, **params)
+        case = await ctx.dispatch.act(
+            action, data["case_id"], person.id, note, photos=photos, **params
+        )
     except InvalidInput as error:
         await message.reply(render_error(error), reply_markup=keyboards.force_reply())
         return
@@ -143,6 +165,11 @@ async def finish(
         return
     await state.clear()
     await message.reply(_(DONE[action]).format(number=data["number"]))
+    if "message_id" in data:  # a dispatcher's message: it shows the decision from now on
+        assert message.bot is not None
+        await show_decision(
+            message.bot, message.chat.id, data["message_id"], ctx, action, case, person, note
+        )
 
 
 def build() -> Router:

@@ -11,10 +11,11 @@ from bot import texts
 from bot.callbacks import VerifyCb
 from bot.context import BotContext
 from bot.handlers import steps
-from bot.handlers.common import attempt, stale_text
+from bot.handlers.common import attempt, drop_buttons, stale_text
 from dispatch import bot_queries
 from dispatch.lifecycle import Action
 from models import Person
+from models.enums import Role
 
 
 async def my_cases(message: Message, ctx: BotContext, person: Person) -> None:
@@ -54,7 +55,7 @@ async def verify(
         await query.answer(stale_text(), show_alert=True)
         return
     if not callback_data.fixed:
-        if case.reporter_id != person.id:
+        if case.reporter_id != person.id and person.role is not Role.DISPATCHER:
             await query.answer(_("Only the reporter may verify this case."), show_alert=True)
             return
         await query.answer()
@@ -69,7 +70,7 @@ async def verify(
         return
     await query.answer(_("Case #{number} is closed.").format(number=done.number))
     if isinstance(query.message, Message):
-        await query.message.edit_reply_markup(reply_markup=None)
+        await drop_buttons(query.message)
 
 
 def build() -> Router:

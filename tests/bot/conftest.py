@@ -1,3 +1,4 @@
+import logging
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,7 +18,16 @@ async def emu() -> AsyncIterator[Emulator]:
 
 
 @pytest.fixture
-async def h(engine: AsyncEngine, emu: Emulator) -> AsyncIterator[Harness]:
+async def h(
+    engine: AsyncEngine, emu: Emulator, caplog: pytest.LogCaptureFixture
+) -> AsyncIterator[Harness]:
     harness = await start_harness(await build_world(engine), emu)
     yield harness
     await stop_harness(harness)
+    # The bot's error handler answers every failure politely: a test must still see them.
+    failures = [
+        r.getMessage()
+        for r in caplog.records
+        if r.name == "gridgov.bot" and r.levelno >= logging.ERROR
+    ]
+    assert not failures, failures

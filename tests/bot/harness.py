@@ -118,6 +118,19 @@ class Harness:
         assert await self.post(update) == 200
         return update
 
+    async def press_label(self, who: str, chat_id: int, label: str) -> dict[str, Any]:
+        """Presses the button labelled `label` on the newest message that has one."""
+        ids = sorted((mid for (chat, mid) in self.emu.messages if chat == chat_id), reverse=True)
+        for mid in ids:
+            message = self.emu.messages[(chat_id, mid)]
+            for row in message.get("reply_markup", {}).get("inline_keyboard", []):
+                for button in row:
+                    if button["text"] == label:
+                        update = self.callback(who, message, button["callback_data"])
+                        assert await self.post(update) == 200
+                        return update
+        raise AssertionError(f"no button {label!r} in chat {chat_id}")
+
     def callback(self, who: str, message: dict[str, Any], data: str) -> dict[str, Any]:
         return {
             "update_id": self.emu.next_update_id(),

@@ -170,7 +170,7 @@ async def test_old_button_tampered_data_and_other_office(h: Harness) -> None:
 async def test_return_with_reason_and_transfer(h: Harness) -> None:
     case = await office_with_card(h)
     await h.press("hw1", HW_GROUP, "c:transfer:")
-    await h.press("hw1", HW_GROUP, "t:")
+    await h.press_label("hw1", HW_GROUP, "综合执法局")
     await h.say("hw1", "不属于环卫", chat_id=HW_GROUP)
     async with h.app.sessions() as session:
         moved = await session.get(Case, case.id)
