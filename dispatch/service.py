@@ -140,8 +140,10 @@ class Dispatch:
             frozenset(g.id for g in person.grids),
         )
 
-    async def _case(self, session: AsyncSession, case_id: int) -> Case:
-        case = await session.get(Case, case_id, options=[selectinload(Case.attachments)])
+    async def _case(self, session: AsyncSession, case_id: int, lock: bool = False) -> Case:
+        case = await session.get(
+            Case, case_id, options=[selectinload(Case.attachments)], with_for_update=lock
+        )
         if case is None:
             raise NotFound(N_("Case %(id)s does not exist."), id=case_id)
         return case
@@ -393,16 +395,26 @@ class Dispatch:
     async def _link_duplicate(
         self, session: AsyncSession, draft: ReportDraft, reporter: Actor, now: datetime
     ) -> Case:
+        """Adds the report to an earlier open case. The case row is locked, so the same link
+        sent twice from two instances is recorded once; the case's state does not change."""
         assert draft.duplicate_of is not None
-        case = await self._case(session, draft.duplicate_of)
+        case = await self._case(session, draft.duplicate_of, lock=True)
         if case.status not in OPEN_STATUSES:
             raise InvalidInput(N_("Case %(number)s is no longer open."), number=case.number)
+        if draft.external_ref and await session.scalar(
+            select(CaseEvent.id).where(
+                CaseEvent.case_id == case.id,
+                CaseEvent.action == Action.DUPLICATE_REPORT.value,
+                CaseEvent.payload["external_ref"].as_string() == draft.external_ref,
+            )
+        ):
+            return case
         step = Step(
             Action.DUPLICATE_REPORT,
             case.status,
             case.status,
             draft.description.strip(),
-            {"reporter_id": reporter.person_id},
+            {"reporter_id": reporter.person_id, "external_ref": draft.external_ref},
         )
         event = await self._record(session, case, step, reporter, now)
         self._attach(case, event, draft.photos, "report")
@@ -415,7 +427,6 @@ class Dispatch:
             case.id,
             now,
         )
-        case.updated_at = now  # bumps the version: the link is a change to the case
         await session.flush()
         return case
 

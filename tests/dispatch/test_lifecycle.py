@@ -290,6 +290,17 @@ async def test_the_same_report_from_two_instances_at_once_is_one_case(world: Wor
     assert sum(r.created for r in results) == 1
 
 
+async def test_the_same_link_from_two_instances_is_recorded_once(world: World) -> None:
+    first = (await world.dispatch.report(world.draft())).case
+    other = Dispatch(world.dispatch.sessions, GridDirectory(30.0), settings(), world.clock)
+    await other.refresh()
+    draft = world.draft("worker2", duplicate_of=first.id, external_ref="tg:9:3")
+    results = await asyncio.gather(*(d.report(draft) for d in (world.dispatch, other) * 2))
+    assert {r.case.id for r in results} == {first.id} and not any(r.created for r in results)
+    links = [e for e in await events(world, first.id) if e[0] == "duplicate_report"]
+    assert len(links) == 1
+
+
 async def test_duplicates_are_offered_and_can_be_linked(world: World) -> None:
     d = world.dispatch
     first = (await d.report(world.draft())).case
