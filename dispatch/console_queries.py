@@ -97,6 +97,7 @@ async def inbox(
     light: str = "",
     status: str = "",
     search: str = "",
+    offset: int = 0,
     limit: int = 200,
 ) -> list[Case]:
     query = select(Case).where(visible_to(actor), Case.number.is_not(None))
@@ -109,7 +110,7 @@ async def inbox(
     if light in LIGHTS:
         query = query.where(light_condition(light, now))
     query = query.order_by(Case.deadline_at.is_(None), Case.deadline_at, Case.id.desc())
-    return list((await session.scalars(query.limit(limit))).all())
+    return list((await session.scalars(query.offset(offset).limit(limit))).all())
 
 
 async def timeline(session: AsyncSession, case_id: int) -> list[CaseEvent]:
@@ -117,25 +118,35 @@ async def timeline(session: AsyncSession, case_id: int) -> list[CaseEvent]:
     return list((await session.scalars(query)).all())
 
 
-@dataclass(frozen=True)
-class Queue:
-    to_file: list[Case]
-    returned: list[Case]
-    extensions: list[Case]
+# The dispatcher's queue: citizen reports to file, returned cases to re-dispatch, extension
+# requests to decide.
+QUEUE_SECTIONS: dict[str, ColumnElement[bool]] = {
+    "to_file": Case.status == CaseStatus.REPORTED,
+    "returned": Case.status == CaseStatus.RETURNED,
+    "extensions": and_(Case.status.in_(RUNNING), Case.extension_requested_until.is_not(None)),
+}
 
 
-async def dispatcher_queue(session: AsyncSession, actor: Actor, limit: int = 200) -> Queue:
-    base = select(Case).where(visible_to(actor))
+async def queue_section(
+    session: AsyncSession, actor: Actor, section: str, offset: int = 0, limit: int = 200
+) -> tuple[int, list[Case]]:
+    """How many cases wait in one section of the queue, and a page of them, oldest first."""
+    condition = and_(visible_to(actor), QUEUE_SECTIONS[section])
+    total = await session.scalar(select(func.count(Case.id)).where(condition))
+    query = select(Case).where(condition).order_by(Case.created_at, Case.id)
+    rows = (await session.scalars(query.offset(offset).limit(limit))).all()
+    return total or 0, list(rows)
 
-    async def rows(condition: ColumnElement[bool]) -> list[Case]:
-        query = base.where(condition).order_by(Case.created_at).limit(limit)
-        return list((await session.scalars(query)).all())
 
-    return Queue(
-        await rows(Case.status == CaseStatus.REPORTED),
-        await rows(Case.status == CaseStatus.RETURNED),
-        await rows(and_(Case.status.in_(RUNNING), Case.extension_requested_until.is_not(None))),
-    )
+async def overdue(
+    session: AsyncSession, actor: Actor, now: datetime, offset: int = 0, limit: int = 50
+) -> tuple[int, list[Case]]:
+    """How many running cases are past their deadline, and a page of them, oldest first."""
+    condition = and_(visible_to(actor), Case.status.in_(RUNNING), Case.deadline_at < now)
+    total = await session.scalar(select(func.count(Case.id)).where(condition))
+    query = select(Case).where(condition).order_by(Case.deadline_at, Case.id)
+    rows = (await session.scalars(query.offset(offset).limit(limit))).all()
+    return total or 0, list(rows)
 
 
 async def open_cases_on_map(session: AsyncSession, actor: Actor, limit: int = 5000) -> list[Case]:

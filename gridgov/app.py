@@ -59,11 +59,12 @@ class App:
             self.sessions, self.channels, max_attempts=self.settings.outbox_max_attempts
         )
 
-    async def refresh_layer(self) -> None:
-        async with self.sessions() as session:
-            changed = await self.dispatch.directory.refresh(session)
-        if changed:
-            await self.dispatch.refresh()
+    async def refresh_configuration(self) -> None:
+        """Takes up what another instance or an admin changed: categories, rules, the
+        calendar (a few small queries) and a new grid layer (only when there is one)."""
+        layer = self.dispatch.directory.layer_id
+        await self.dispatch.refresh()
+        if self.dispatch.directory.layer_id != layer:
             log.info("grid layer %s loaded", self.dispatch.directory.layer_id)
 
     async def purge_chat_records(self) -> tuple[int, int]:
@@ -90,7 +91,11 @@ class App:
             worker.run_once, "interval", seconds=s.outbox_interval_s, id="outbox", **common
         )
         scheduler.add_job(
-            self.refresh_layer, "interval", seconds=s.layer_check_interval_s, id="layer", **common
+            self.refresh_configuration,
+            "interval",
+            seconds=s.config_check_interval_s,
+            id="configuration",
+            **common,
         )
         hour, minute = (int(x) for x in s.digest_time.split(":"))
         scheduler.add_job(

@@ -37,7 +37,7 @@ class Settings(BaseSettings):
     sweep_interval_s: float = Field(default=60.0, gt=0)
     outbox_interval_s: float = Field(default=2.0, gt=0)
     outbox_max_attempts: int = Field(default=8, ge=1)
-    layer_check_interval_s: float = Field(default=30.0, gt=0)
+    config_check_interval_s: float = Field(default=30.0, gt=0)
     digest_time: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
 
     draft_ttl_minutes: int = Field(default=120, ge=1)

@@ -51,7 +51,7 @@ async def test_a_running_server_picks_up_a_new_layer(world: World, engine: Async
     assert (summary.grids, summary.communities_created, summary.grids_removed) == (2, 1, 3)
     assert d.directory.layer_id == before  # not yet: the job has not run
 
-    await app.refresh_layer()  # what the scheduler runs every GRIDGOV_LAYER_CHECK_INTERVAL_S
+    await app.refresh_configuration()  # the scheduler's job, every GRIDGOV_CONFIG_CHECK_INTERVAL_S
     assert d.directory.layer_id == summary.layer_id
     assert d.directory.locate(120.015, 30.505).grid_code == COMMUNITY_A + "001"
     assert d.directory.locate(120.015, 30.515).community_code == TOWN + "003"

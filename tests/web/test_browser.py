@@ -1,10 +1,10 @@
 """The console in a real Chromium (Debian's package, driven by Playwright; never downloaded):
 login, an office accepting and resolving a case, the supervisor dashboard with an overdue
-case and its map, and the CSV export."""
+case and its map, the CSV export, and an admin changing a time limit."""
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +12,7 @@ from aiohttp import web
 from playwright.async_api import Browser, Page, async_playwright, expect
 
 from gridgov.app import App
-from tests.dispatch.world import World
+from tests.dispatch.world import SHANGHAI, World
 from tests.web.conftest import PASSWORD
 from web.app import create_web_app
 
@@ -104,3 +104,17 @@ async def test_dashboard_overdue_and_csv(browser: Browser, base_url: str, world:
     data = await asyncio.to_thread(Path(await download.path()).read_bytes)
     assert data.startswith(b"\xef\xbb\xbf")
     assert "环卫处" in data.decode("utf-8-sig")
+
+
+async def test_admin_changes_a_time_limit(browser: Browser, base_url: str, world: World) -> None:
+    page = await login(browser, base_url, "admin")
+    await expect(page).to_have_url(f"{base_url}/console/admin")
+    await page.click("text=类别与时限")
+    await page.click("tr[data-code='0102'] >> text=编辑")
+    await page.fill("input[name=time_limit_value]", "2")
+    await page.select_option("select[name=time_limit_unit]", "work_days")
+    await page.click("#category-form button[type=submit]")
+    await expect(page).to_have_url(f"{base_url}/console/admin/categories")
+    await expect(page.locator("tr[data-code='0102'] td.limit")).to_have_text("2 工作日")
+    case = (await world.dispatch.report(world.draft())).case  # Monday 09:00
+    assert case.deadline_at == datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI)

@@ -211,6 +211,42 @@ async def test_media_url_and_attributes(client: TestClient, api_key: str, app: A
     assert "垃圾量: 大量" in req["description"]
 
 
+async def test_attribute_answers_are_checked(client: TestClient, api_key: str, app: App) -> None:
+    app.dispatch.catalog.categories["0102"].attributes = [
+        {"code": "note", "variable": False, "required": True, "description": "请拍清楚"},
+        {"code": "bags", "datatype": "number", "order": 1, "description": "袋数"},
+        {"code": "seen", "datatype": "datetime", "order": 2, "description": "发现时间"},
+        {"code": "smell", "datatype": "string", "order": 3, "description": "气味"},
+    ]  # fmt: skip
+    for bad in (
+        {"attribute[bags]": "nan"},
+        {"attribute[bags]": "many"},
+        {"attribute[seen]": "yesterday"},
+        {"attribute[smell]": ["臭", "很臭"]},
+        {"attribute[smell]": "臭" * 3000, "description": "垃圾" * 600},
+    ):
+        form = aiohttp.FormData(
+            {**report(api_key), **{k: v for k, v in bad.items() if isinstance(v, str)}}
+        )
+        for key, value in bad.items():
+            for one in value if isinstance(value, list) else []:
+                form.add_field(key, one)
+        r = await post(client, form)
+        assert r.status == 400, bad
+    assert await count_cases(app) == 0
+    r = await post(
+        client,
+        report(
+            api_key,
+            **{"attribute[bags]": "3", "attribute[seen]": "2026-11-23T08:00:00+08:00",
+               "attribute[note]": "ignored"},
+        ),
+    )  # fmt: skip
+    [created] = await r.json()
+    [req] = await (await client.get(f"{BASE}/requests/{created['service_request_id']}.json")).json()
+    assert req["description"] == "路边有一堆垃圾\n袋数: 3\n发现时间: 2026-11-23T08:00:00+08:00"
+
+
 async def test_get_requests_filters(client: TestClient, api_key: str, world: World) -> None:
     numbers = []
     for code in ("0102", "0103", "0102"):

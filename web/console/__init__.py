@@ -6,7 +6,7 @@ import aiohttp_jinja2
 import jinja2
 from aiohttp import web
 
-from web.console import admin, cases, dashboard, pages
+from web.console import admin, admin_catalog, admin_channels, admin_grids, cases, dashboard, pages
 from web.console.base import middleware
 
 __all__ = ["middleware", "setup"]
@@ -15,5 +15,6 @@ TEMPLATES = Path(__file__).parent.parent / "templates"
 
 def setup(webapp: web.Application) -> None:
     aiohttp_jinja2.setup(webapp, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
-    for module in (pages, cases, dashboard, admin):
+    modules = (pages, cases, dashboard, admin, admin_catalog, admin_channels, admin_grids)
+    for module in modules:
         webapp.router.add_routes(module.routes)

@@ -1,22 +1,25 @@
 """Admin pages: API keys for Open311 clients, people and their invites."""
 
 from aiohttp import web
-from sqlalchemy import select
 
+from dispatch import admin_queries as aq
 from dispatch.registration import create_api_key, create_invite
 from models import ApiKey, Person
 from models.enums import Role
+from web.console import forms
 from web.console.base import app_of, gettext_of, render, requires
+from web.console.paging import Pager
 
 routes = web.RouteTableDef()
 
 
 async def _page(request: web.Request, **extra: str) -> web.Response:
     app = app_of(request)
+    pager = Pager(request, path="/console/admin")
     async with app.sessions() as session:
-        keys = (await session.scalars(select(ApiKey).order_by(ApiKey.id))).all()
-        people = (await session.scalars(select(Person).order_by(Person.id))).all()
-    return render(request, "admin.html", {"keys": keys, "people": people, **extra})
+        keys = await aq.api_keys(session)
+        people = await aq.people(session, pager.offset, pager.limit)
+    return render(request, "admin.html", {"keys": keys, "people": pager.page(people), **extra})
 
 
 @routes.get("/console/admin")
@@ -54,8 +57,12 @@ async def revoke_api_key(request: web.Request) -> web.Response:
 async def new_invite(request: web.Request) -> web.Response:
     app = app_of(request)
     form = await request.post()
+    try:
+        person_id = forms.required_int(form, "person_id")
+    except forms.FormError as exc:
+        return await _page(request, error=forms.problem(request, exc)[0])
     async with app.sessions() as session, session.begin():
-        person = await session.get(Person, int(str(form.get("person_id") or 0)))
+        person = await session.get(Person, person_id)
         if person is None:
             raise web.HTTPSeeOther("/console/admin")
         invite = await create_invite(session, app.dispatch.clock(), person=person)

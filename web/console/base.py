@@ -52,9 +52,14 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         raise web.HTTPSeeOther("/console/login")
     request[USER] = user
     if request.method == "POST":
-        form = await request.post()
+        _ = gettext_of(request)
+        try:
+            form = await request.post()
+        except web.HTTPRequestEntityTooLarge:
+            size = f"{app.settings.max_upload_bytes / 2**20:.3g}"
+            message = _("The upload is larger than %(size)s MB.") % {"size": size}
+            return error_page(request, 413, message)
         if not csrf_ok(user.csrf_token, form.get("csrf_token")):
-            _ = gettext_of(request)
             return error_page(request, 403, _("The form has expired; reload the page."))
     response = await handler(request)
     response.headers.setdefault("Cache-Control", "no-store")

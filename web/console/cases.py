@@ -14,10 +14,17 @@ from dispatch.intake import PhotoRef
 from dispatch.lifecycle import RULES, Action
 from models import Case
 from models.enums import Role
+from web.console import forms
 from web.console.base import app_of, error_page, gettext_of, locale_of, render, requires, user_of
+from web.console.paging import Pager
 from web.media import UploadRejected, media_url, save_upload
 
 routes = web.RouteTableDef()
+QUEUE_TITLES = {
+    "to_file": "Reports to file",
+    "returned": "Returned cases to re-dispatch",
+    "extensions": "Extension requests",
+}
 # Actions that carry more than a note, and what the form asks for.
 PARAMS = {
     Action.DISPATCH: "department",
@@ -36,15 +43,27 @@ async def inbox(request: web.Request) -> web.Response:
     status = request.query.get("status", "")
     search = request.query.get("q", "").strip()
     now = app.dispatch.clock()
+    pager = Pager(request)
     async with app.sessions() as session:
-        rows = await q.inbox(session, user.actor, now, light=light, status=status, search=search)
-    if search and len(rows) == 1 and rows[0].number == search:
+        found = await q.inbox(
+            session,
+            user.actor,
+            now,
+            light=light,
+            status=status,
+            search=search,
+            offset=pager.offset,
+            limit=pager.limit,
+        )
+    if search and len(found) == 1 and found[0].number == search:
         raise web.HTTPSeeOther(f"/console/cases/{search}")
+    page = pager.page(found)
     return render(
         request,
         "inbox.html",
         {
-            "cases": [_row(app, c, now, locale_of(request)) for c in rows],
+            "cases": [_row(app, c, now, locale_of(request)) for c in page.rows],
+            "page": page,
             "light": light,
             "status": status,
             "search": search,
@@ -164,15 +183,32 @@ async def case_page(request: web.Request) -> web.Response:
     return await _case_page(request, case)
 
 
-def _params(action: Action, form: Any, tz: ZoneInfo) -> dict[str, Any]:
+async def _params(request: web.Request, action: Action, form: Any) -> dict[str, Any]:
     kind = PARAMS.get(action)
     if kind == "department" and form.get("department_id"):
         return {"department_id": int(form["department_id"])}
     if kind == "until" and form.get("until"):
+        tz = ZoneInfo(app_of(request).settings.tz)
         return {"until": datetime.fromisoformat(form["until"]).replace(tzinfo=tz)}
     if kind == "into":
-        return {"into_case_id": int(form["into_case_id"]) if form.get("into_case_id") else None}
+        return {"into_case_id": await _merge_target(request, str(form.get("into") or ""))}
     return {}
+
+
+async def _merge_target(request: web.Request, number: str) -> int | None:
+    """The id of the earlier case, named by its number, if this user may see it."""
+    number = number.strip().lstrip("#")
+    if not number:
+        return None
+    async with app_of(request).sessions() as session:
+        found = await session.scalar(
+            select(Case.id).where(Case.number == number, q.visible_to(user_of(request).actor))
+        )
+    if found is None:
+        raise forms.FormError(
+            forms.N_("No case numbered %(number)s is open to you."), number=number
+        )
+    return found
 
 
 @routes.post("/console/cases/{number}/act")
@@ -185,7 +221,7 @@ async def act(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         action = Action(str(form.get("action")))
-        params = _params(action, form, ZoneInfo(app.settings.tz))
+        params = await _params(request, action, form)
         photos: list[PhotoRef] = []
         photo = form.get("photo")
         if isinstance(photo, web.FileField) and photo.filename:
@@ -203,6 +239,8 @@ async def act(request: web.Request) -> web.Response:
         return error_page(request, 403, explain(exc, locale_of(request)))
     except DomainError as exc:
         return await _case_page(request, case, explain(exc, locale_of(request)), 400)
+    except forms.FormError as exc:
+        return await _case_page(request, case, *forms.problem(request, exc))
     except (ValueError, UploadRejected) as exc:
         return await _case_page(request, case, _("Invalid input.") + f" ({exc})", 400)
     raise web.HTTPSeeOther(f"/console/cases/{case.number}")
@@ -211,18 +249,16 @@ async def act(request: web.Request) -> web.Response:
 @routes.get("/console/queue")
 @requires(Role.DISPATCHER, Role.ADMIN)
 async def queue(request: web.Request) -> web.Response:
+    """Each section pages on its own (`?to_file=2`), keeping the others where they are."""
     app, user = app_of(request), user_of(request)
     now, loc = app.dispatch.clock(), locale_of(request)
+    sections = []
     async with app.sessions() as session:
-        found = await q.dispatcher_queue(session, user.actor)
-    return render(
-        request,
-        "queue.html",
-        {
-            "sections": [
-                ("Reports to file", [_row(app, c, now, loc) for c in found.to_file]),
-                ("Returned cases to re-dispatch", [_row(app, c, now, loc) for c in found.returned]),
-                ("Extension requests", [_row(app, c, now, loc) for c in found.extensions]),
-            ]
-        },
-    )
+        for key, title in QUEUE_TITLES.items():
+            pager = Pager(request, param=key)
+            total, found = await q.queue_section(
+                session, user.actor, key, pager.offset, pager.limit
+            )
+            page = pager.page(found, total)
+            sections.append((key, title, page, [_row(app, c, now, loc) for c in page.rows]))
+    return render(request, "queue.html", {"sections": sections})

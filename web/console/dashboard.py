@@ -14,6 +14,7 @@ from dispatch.assessment import Dimension, Figures, figures
 from models.enums import Role
 from web.console.base import app_of, gettext_of, locale_of, render, requires, user_of
 from web.console.cases import _row
+from web.console.paging import Pager
 
 routes = web.RouteTableDef()
 VIEWERS = (Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN)
@@ -100,15 +101,18 @@ async def dashboard(request: web.Request) -> web.Response:
     now = app.dispatch.clock()
     start, end, dimension, table = await _table(request)
     lo, hi = _bounds(start, end, tz)
+    pager = Pager(request, param="overdue")
     async with app.sessions() as session:
-        overdue = await app.dispatch.overdue(session, user.actor.area_id, now)
+        total, found = await q.overdue(session, user.actor, now, pager.offset, pager.limit)
         days = await q.daily_counts(session, user.actor, lo, hi, app.settings.tz)
+    overdue = pager.page(found, total)
     peak = max([1, *(max(d.received, d.closed) for d in days)])
     return render(
         request,
         "dashboard.html",
         {
-            "overdue": [_row(app, c, now, locale_of(request)) for c in overdue],
+            "overdue": overdue,
+            "overdue_rows": [_row(app, c, now, locale_of(request)) for c in overdue.rows],
             "start": start.isoformat(),
             "end": end.isoformat(),
             "dimension": dimension.value,
@@ -117,7 +121,6 @@ async def dashboard(request: web.Request) -> web.Response:
             "table": table,
             "days": days,
             "peak": peak,
-            "query": request.query_string,
         },
     )
 

@@ -1,5 +1,6 @@
 """The Open311 GeoReport v2 endpoints under /open311/v2/, in JSON and XML."""
 
+import math
 import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
@@ -103,7 +104,9 @@ async def service_definition(request: web.Request, app: App, fmt: str) -> web.Re
 
 
 def _attributes(category: Category, form: MultiDictProxy[Any]) -> list[str]:
-    """Checks attribute[code]=value against the service definition; returns description lines."""
+    """Checks attribute[code]=value against the service definition; returns description lines
+    ("question: answer"), since the answers have no column of their own. Attributes that are
+    not variable are information for the client and take no answer."""
     given: dict[str, list[str]] = {}
     for key, value in form.items():
         match = ATTRIBUTE_KEY.match(key)
@@ -111,27 +114,44 @@ def _attributes(category: Category, form: MultiDictProxy[Any]) -> list[str]:
             given.setdefault(match.group(1), []).append(value.strip())
     lines = []
     for attr in sorted(category.attributes or [], key=lambda a: a.get("order", 0)):
+        if not attr.get("variable", True):
+            continue
+        name = f"attribute[{attr['code']}]"
         values = given.get(attr["code"], [])
         if not values:
-            if attr.get("required") and attr.get("variable", True):
-                raise Open311Error(400, f"attribute[{attr['code']}] is required")
+            if attr.get("required"):
+                raise Open311Error(400, f"{name} is required")
             continue
         datatype = attr.get("datatype", "string")
-        names = {str(v["key"]): v["name"] for v in attr.get("values", [])}
+        if datatype != "multivaluelist" and len(values) > 1:
+            raise Open311Error(400, f"{name} takes one value")
         if datatype in ("singlevaluelist", "multivaluelist"):
-            if datatype == "singlevaluelist" and len(values) > 1:
-                raise Open311Error(400, f"attribute[{attr['code']}] takes one value")
+            names = {str(v["key"]): v["name"] for v in attr.get("values", [])}
             unknown = [v for v in values if v not in names]
             if unknown:
-                raise Open311Error(400, f"attribute[{attr['code']}]: unknown value {unknown[0]}")
+                raise Open311Error(400, f"{name}: unknown value {unknown[0]}")
             values = [names[v] for v in values]
-        elif datatype == "number":
-            try:
-                float(values[0])
-            except ValueError:
-                raise Open311Error(400, f"attribute[{attr['code']}] must be a number") from None
+        elif datatype == "number" and not _is_number(values[0]):
+            raise Open311Error(400, f"{name} must be a number")
+        elif datatype == "datetime" and not _is_datetime(values[0]):
+            raise Open311Error(400, f"{name} is not a w3 date-time, e.g. 2010-01-01T00:00:00Z")
         lines.append(f"{attr.get('description') or attr['code']}: {', '.join(values)}")
     return lines
+
+
+def _is_datetime(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _is_number(text: str) -> bool:
+    try:
+        return math.isfinite(float(text))
+    except ValueError:
+        return False
 
 
 def _coordinate(form: MultiDictProxy[Any], name: str) -> float:
@@ -185,6 +205,11 @@ async def create_request(request: web.Request, app: App, fmt: str) -> web.Respon
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
     extra = _attributes(category, form)
+    description = "\n".join([description.strip(), *extra]).strip()
+    if len(description) > MAX_DESCRIPTION:
+        raise Open311Error(
+            400, f"description and attributes together are longer than {MAX_DESCRIPTION} characters"
+        )
     contact: dict[str, Any] = {
         name: str(form[name]) for name in CONTACT_FIELDS if str(form.get(name) or "").strip()
     }
@@ -194,7 +219,7 @@ async def create_request(request: web.Request, app: App, fmt: str) -> web.Respon
         lon=lon,
         lat=lat,
         category_code=category.code,
-        description="\n".join([description.strip(), *extra]).strip(),
+        description=description,
         address=str(form.get("address_string") or ""),
         reporter_contact=contact,
     )

@@ -1,0 +1,142 @@
+"""Admin pages for the chat side: group chats bound to offices and supervisors (with invites
+to bind more), and the outbox messages that could not be delivered."""
+
+from zoneinfo import ZoneInfo
+
+from aiohttp import web
+
+from dispatch import admin_queries as aq
+from dispatch.administration import Administration
+from dispatch.errors import DomainError
+from models.enums import ChatKind, Role
+from web.console import choices, forms
+from web.console.base import app_of, locale_of, render, requires
+from web.console.paging import Pager
+
+routes = web.RouteTableDef()
+CHATS = "/console/admin/chats"
+OUTBOX = "/console/admin/outbox"
+
+
+# -- group chats ------------------------------------------------------------------------
+
+
+async def _chats_page(request: web.Request, status: int = 200, **extra: str) -> web.Response:
+    app, locale = app_of(request), locale_of(request)
+    catalog = app.dispatch.catalog
+    tz = ZoneInfo(app.settings.tz)
+    pager = Pager(request, path=CHATS)
+    async with app.sessions() as session:
+        bindings = pager.page(await aq.chat_bindings(session, pager.offset, pager.limit))
+    return render(
+        request,
+        "admin_chats.html",
+        {
+            "bindings": bindings,
+            "rows": [
+                {
+                    "id": b.id,
+                    "kind": b.kind.value,
+                    "target": catalog.department_name(b.department_id, locale)
+                    if b.kind is ChatKind.OFFICE
+                    else catalog.area_name(b.area_id),
+                    "chat": f"{b.channel}:{b.chat_id}",
+                    "title": b.title,
+                    "created": f"{b.created_at.astimezone(tz):%Y-%m-%d %H:%M}",
+                }
+                for b in bindings.rows
+            ],
+            "kinds": [k.value for k in ChatKind],
+            "departments": choices.departments(catalog, locale),
+            "areas": choices.areas(catalog),
+            **extra,
+        },
+        status,
+    )
+
+
+@routes.get(CHATS)
+@requires(Role.ADMIN)
+async def chats(request: web.Request) -> web.Response:
+    return await _chats_page(request)
+
+
+@routes.post(f"{CHATS}/invites")
+@requires(Role.ADMIN)
+async def chat_invite(request: web.Request) -> web.Response:
+    form = await request.post()
+    try:
+        kind = forms.choice(form, "kind", ChatKind)
+        code = await Administration(app_of(request).dispatch).create_chat_invite(
+            kind,
+            department_id=forms.optional_int(form, "department_id"),
+            area_id=forms.optional_int(form, "area_id"),
+        )
+    except (DomainError, forms.FormError) as exc:
+        message, status = forms.problem(request, exc)
+        return await _chats_page(request, status, error=message)
+    return await _chats_page(request, new_invite=code)
+
+
+@routes.post(f"{CHATS}/{{id:\\d+}}/delete")
+@requires(Role.ADMIN)
+async def remove_chat(request: web.Request) -> web.Response:
+    try:
+        await Administration(app_of(request).dispatch).remove_chat_binding(
+            int(request.match_info["id"])
+        )
+    except DomainError as exc:
+        message, status = forms.problem(request, exc)
+        return await _chats_page(request, status, error=message)
+    raise web.HTTPSeeOther(CHATS)
+
+
+# -- the outbox -------------------------------------------------------------------------
+
+
+async def _outbox_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
+    app = app_of(request)
+    tz = ZoneInfo(app.settings.tz)
+    pager = Pager(request, path=OUTBOX)
+    async with app.sessions() as session:
+        found = pager.page(await aq.undelivered(session, pager.offset, pager.limit))
+        counts = await aq.outbox_counts(session)
+    return render(
+        request,
+        "admin_outbox.html",
+        {
+            "messages": found,
+            "rows": [
+                {
+                    "id": u.message.id,
+                    "status": u.message.status.value,
+                    "kind": u.message.kind,
+                    "case": u.case_number,
+                    "to": f"{u.message.channel}:{u.message.address}",
+                    "attempts": u.message.attempts,
+                    "error": u.message.last_error or "",
+                    "created": f"{u.message.created_at.astimezone(tz):%Y-%m-%d %H:%M}",
+                }
+                for u in found.rows
+            ],
+            "counts": counts,
+            "error": error,
+        },
+        status,
+    )
+
+
+@routes.get(OUTBOX)
+@requires(Role.ADMIN)
+async def outbox(request: web.Request) -> web.Response:
+    return await _outbox_page(request)
+
+
+@routes.post(f"{OUTBOX}/{{id:\\d+}}/retry")
+@requires(Role.ADMIN)
+async def retry(request: web.Request) -> web.Response:
+    try:
+        await Administration(app_of(request).dispatch).retry_message(int(request.match_info["id"]))
+    except DomainError as exc:
+        return await _outbox_page(request, *forms.problem(request, exc))
+    raise web.HTTPSeeOther(OUTBOX)
