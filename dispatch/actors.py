@@ -13,7 +13,6 @@ class Actor:
     department_id: int | None = None
     # A supervisor's or dispatcher's community or town; None means the whole county.
     area_id: int | None = None
-    grid_ids: frozenset[int] = frozenset()
 
     @property
     def label(self) -> str:

@@ -3,12 +3,13 @@
 The stored `yellow_at` and `deadline_at` are the source of truth for lights and for the
 sweep; `next_check_at` is the moment the next rung of the ladder falls due."""
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
 
 from dispatch.workcalendar import WorkCalendar
-from models import Case
+from models import Case, Category
 from models.enums import CaseStatus, ClockStart, TimeLimitUnit
 
 RUNNING = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
@@ -31,9 +32,18 @@ class EscalationPolicy:
 
 
 class DeadlinePlanner:
-    def __init__(self, calendar: WorkCalendar, policy: EscalationPolicy) -> None:
+    def __init__(
+        self,
+        calendar: WorkCalendar,
+        policy: EscalationPolicy,
+        categories: Mapping[int, Category],
+    ) -> None:
         self.calendar = calendar
         self.policy = policy
+        self.categories = categories  # the configuration in force, by id
+
+    def _category(self, case: Case) -> Category:
+        return self.categories[case.category_id]
 
     def _advance(self, start: datetime, seconds: float, unit: str) -> datetime:
         if unit == TimeLimitUnit.HOURS:
@@ -41,21 +51,21 @@ class DeadlinePlanner:
         return self.calendar.add_working_seconds(start, round(seconds))
 
     def _unit(self, case: Case) -> str:
-        return (case.category.time_limit_unit or TimeLimitUnit.WORK_HOURS).value
+        return (self._category(case).time_limit_unit or TimeLimitUnit.WORK_HOURS).value
 
     def on_dispatch(self, case: Case, now: datetime) -> None:
-        if case.category.clock_start is ClockStart.DISPATCH:
+        if self._category(case).clock_start is ClockStart.DISPATCH:
             self.start(case, now)
         else:
             self._clear(case)
 
     def on_accept(self, case: Case, now: datetime) -> None:
-        if case.category.clock_start is ClockStart.ACCEPT:
+        if self._category(case).clock_start is ClockStart.ACCEPT:
             self.start(case, now)
 
     def start(self, case: Case, now: datetime) -> None:
         """(Re)starts the full limit from `now`: dispatch, acceptance, rework, reopen."""
-        category = case.category
+        category = self._category(case)
         if category.time_limit_value is None or category.time_limit_unit is None:
             self._clear(case)
             return
@@ -99,7 +109,7 @@ class DeadlinePlanner:
         case.remaining_work_seconds = None
 
     def _limit(self, case: Case) -> int:
-        category = case.category
+        category = self._category(case)
         if category.time_limit_value is None or category.time_limit_unit is None:
             return 0
         return self.calendar.limit_seconds(category.time_limit_value, category.time_limit_unit)

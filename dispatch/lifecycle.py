@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
+from uuid import uuid4
 
 from dispatch.actors import Actor
 from dispatch.deadlines import DeadlinePlanner
@@ -99,6 +100,8 @@ class Step:
     to_status: CaseStatus | None
     note: str = ""
     payload: dict[str, Any] = field(default_factory=dict)
+    # Names this step in the outbox's dedupe keys, before the event row has an id.
+    key: str = field(default_factory=lambda: uuid4().hex)
 
 
 def in_scope(actor: Actor, case: Case, scope: Scope) -> bool:

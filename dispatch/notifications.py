@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, bindparam, literal, or_, select, union_all
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -25,118 +25,128 @@ class Target:
     locale: str = "zh_CN"
 
 
-async def _person_targets(session: AsyncSession, people: list[Person]) -> list[Target]:
-    if not people:
-        return []
-    by_id = {p.id: p for p in people}
-    identities = (
-        await session.scalars(select(ChatIdentity).where(ChatIdentity.person_id.in_(by_id)))
-    ).all()
-    targets = [
+async def _people(session: AsyncSession, *conditions: ColumnElement[bool]) -> list[Target]:
+    """Active people matching the conditions, one target per chat account they have, or a
+    log target for those without one."""
+    rows = await session.execute(
+        select(Person.id, Person.locale, ChatIdentity.channel, ChatIdentity.external_id)
+        .outerjoin(ChatIdentity, ChatIdentity.person_id == Person.id)
+        .where(Person.active.is_(True), *conditions)
+        .order_by(Person.id, ChatIdentity.id)
+    )
+    return [
         Target(
-            RecipientKind.PERSON, i.person_id, i.channel, i.external_id, by_id[i.person_id].locale
+            RecipientKind.PERSON,
+            r.id,
+            r.channel or LOG_CHANNEL,
+            r.external_id or f"person:{r.id}",
+            r.locale,
         )
-        for i in identities
+        for r in rows
     ]
-    reached = {t.id for t in targets}
-    targets += [
-        Target(RecipientKind.PERSON, p.id, LOG_CHANNEL, f"person:{p.id}", p.locale)
-        for p in people
-        if p.id not in reached
-    ]
-    return targets
+
+
+async def _chats(
+    session: AsyncSession,
+    kind: ChatKind,
+    owner: ColumnElement[bool],
+    recipient: RecipientKind,
+    recipient_id: int | None,
+) -> list[Target]:
+    rows = await session.execute(
+        select(ChatBinding.channel, ChatBinding.chat_id)
+        .where(ChatBinding.kind == kind, owner)
+        .order_by(ChatBinding.id)
+    )
+    return [Target(recipient, recipient_id, r.channel, r.chat_id) for r in rows]
 
 
 async def person(session: AsyncSession, person_id: int | None) -> list[Target]:
     if person_id is None:
         return []
-    found = await session.get(Person, person_id)
-    return await _person_targets(session, [found] if found and found.active else [])
+    return await _people(session, Person.id == person_id)
+
+
+# An office's group chats and its members' own chats, in one round trip (every step of a
+# case asks for them).
+_OFFICE_CHATS = union_all(
+    select(
+        literal(RecipientKind.OFFICE.value).label("kind"),
+        ChatBinding.department_id.label("id"),
+        ChatBinding.channel,
+        ChatBinding.chat_id.label("address"),
+        literal("zh_CN").label("locale"),
+        ChatBinding.id.label("n"),
+    ).where(
+        ChatBinding.kind == ChatKind.OFFICE, ChatBinding.department_id == bindparam("department")
+    ),
+    select(
+        literal(RecipientKind.PERSON.value),
+        Person.id,
+        ChatIdentity.channel,
+        ChatIdentity.external_id,
+        Person.locale,
+        ChatIdentity.id,
+    )
+    .join(ChatIdentity, ChatIdentity.person_id == Person.id)
+    .where(Person.department_id == bindparam("department"), Person.active.is_(True)),
+).order_by("kind", "n")
 
 
 async def office(session: AsyncSession, department_id: int | None) -> list[Target]:
     """The office's bound group chats; failing those, its members one by one."""
     if department_id is None:
         return []
-    chats = (
-        await session.scalars(
-            select(ChatBinding).where(
-                ChatBinding.kind == ChatKind.OFFICE, ChatBinding.department_id == department_id
-            )
-        )
-    ).all()
-    if chats:
-        return [Target(RecipientKind.OFFICE, department_id, c.channel, c.chat_id) for c in chats]
-    members = (
-        await session.scalars(
-            select(Person).where(Person.department_id == department_id, Person.active.is_(True))
-        )
-    ).all()
-    targets = [t for t in await _person_targets(session, list(members)) if t.channel != LOG_CHANNEL]
-    return targets or [
-        Target(RecipientKind.OFFICE, department_id, LOG_CHANNEL, f"office:{department_id}")
-    ]
+    rows = (await session.execute(_OFFICE_CHATS, {"department": department_id})).all()
+    targets = [Target(RecipientKind(r.kind), r.id, r.channel, r.address, r.locale) for r in rows]
+    chats = [t for t in targets if t.kind is RecipientKind.OFFICE]
+    return (
+        chats
+        or targets
+        or [Target(RecipientKind.OFFICE, department_id, LOG_CHANNEL, f"office:{department_id}")]
+    )
 
 
 async def office_heads(session: AsyncSession, department_id: int | None) -> list[Target]:
-    heads = (
-        await session.scalars(
-            select(Person).where(
-                Person.department_id == department_id,
-                Person.is_head.is_(True),
-                Person.active.is_(True),
-            )
-        )
-    ).all()
-    return await _person_targets(session, list(heads))
+    return await _people(session, Person.department_id == department_id, Person.is_head.is_(True))
 
 
 async def supervisors(session: AsyncSession, area_id: int | None) -> list[Target]:
     """The supervisors of one area (None: the county): their group chats and each of them."""
-    chats = (
-        await session.scalars(
-            select(ChatBinding).where(
-                ChatBinding.kind == ChatKind.SUPERVISORS,
-                ChatBinding.area_id == area_id if area_id else ChatBinding.area_id.is_(None),
-            )
-        )
-    ).all()
-    people = (
-        await session.scalars(
-            select(Person).where(
-                Person.role == Role.SUPERVISOR,
-                Person.active.is_(True),
-                Person.area_id == area_id if area_id else Person.area_id.is_(None),
-            )
-        )
-    ).all()
-    return [
-        Target(RecipientKind.SUPERVISORS, area_id, c.channel, c.chat_id) for c in chats
-    ] + await _person_targets(session, list(people))
+    chats = await _chats(
+        session,
+        ChatKind.SUPERVISORS,
+        ChatBinding.area_id == area_id if area_id else ChatBinding.area_id.is_(None),
+        RecipientKind.SUPERVISORS,
+        area_id,
+    )
+    people = await _people(
+        session,
+        Person.role == Role.SUPERVISOR,
+        Person.area_id == area_id if area_id else Person.area_id.is_(None),
+    )
+    return chats + people
 
 
 async def dispatchers(session: AsyncSession, area_ids: tuple[int | None, ...]) -> list[Target]:
     """The dispatchers whose area holds the case (county-wide dispatchers always)."""
     scoped = [a for a in area_ids if a is not None]
-    people = (
-        await session.scalars(
-            select(Person).where(
-                Person.role == Role.DISPATCHER,
-                Person.active.is_(True),
-                or_(Person.area_id.is_(None), Person.area_id.in_(scoped)),
-            )
-        )
-    ).all()
-    return await _person_targets(session, list(people))
+    return await _people(
+        session,
+        Person.role == Role.DISPATCHER,
+        or_(Person.area_id.is_(None), Person.area_id.in_(scoped)),
+    )
 
 
-class Recipients:
-    """Recipient lookups memoised for one transaction: a sweep escalating hundreds of cases
-    asks for the same offices and supervisors over and over."""
+class Notifier:
+    """One unit of work's messages: each recipient looked up once (a sweep escalating
+    hundreds of cases asks for the same offices over and over), and the outbox rows written
+    in one statement when the work is done."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
         self._memo: dict[tuple[str, object], list[Target]] = {}
+        self._rows: list[dict[str, Any]] = []
 
     async def _cached(self, kind: str, key: object, lookup: Any) -> list[Target]:
         if (kind, key) not in self._memo:
@@ -158,6 +168,60 @@ class Recipients:
     async def dispatchers(self, area_ids: tuple[int | None, ...]) -> list[Target]:
         return await self._cached("dispatchers", area_ids, dispatchers)
 
+    def queue(
+        self,
+        targets: list[Target],
+        kind: str,
+        dedupe_base: str,
+        payload: dict[str, Any],
+        case_id: int | None = None,
+        now: datetime | None = None,
+    ) -> None:
+        self._rows += outbox_rows(targets, kind, dedupe_base, payload, case_id, now)
+
+    async def flush(self) -> int:
+        """Writes the queued rows; returns how many were new."""
+        rows, self._rows = self._rows, []
+        return await insert_rows(self.session, rows)
+
+
+def outbox_rows(
+    targets: list[Target],
+    kind: str,
+    dedupe_base: str,
+    payload: dict[str, Any],
+    case_id: int | None = None,
+    now: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """One row per target; the dedupe key names the event, the kind and the chat."""
+    times = {"created_at": now, "next_attempt_at": now} if now is not None else {}
+    return [
+        dict(
+            dedupe_key=f"{dedupe_base}:{kind}:{t.channel}:{t.address}",
+            kind=kind,
+            case_id=case_id,
+            recipient_kind=t.kind,
+            recipient_id=t.id,
+            channel=t.channel,
+            address=t.address,
+            locale=t.locale,
+            payload=payload,
+            **times,
+        )
+        for t in targets
+    ]
+
+
+async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
+    """Inserts outbox rows; a row whose dedupe key is already there is dropped."""
+    unique = list({row["dedupe_key"]: row for row in rows}.values())
+    if not unique:
+        return 0
+    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = await session.execute(statement.returning(OutboxMessage.id), unique)
+    return len(result.all())
+
 
 async def enqueue(
     session: AsyncSession,
@@ -168,32 +232,7 @@ async def enqueue(
     case_id: int | None = None,
     now: datetime | None = None,
 ) -> int:
-    """Writes one outbox row per distinct target; returns how many were new."""
-    rows = []
-    seen: set[str] = set()
-    for t in targets:
-        key = f"{dedupe_base}:{kind}:{t.channel}:{t.address}"
-        if key in seen:
-            continue
-        seen.add(key)
-        row: dict[str, Any] = dict(
-            dedupe_key=key,
-            kind=kind,
-            case_id=case_id,
-            recipient_kind=t.kind,
-            recipient_id=t.id,
-            channel=t.channel,
-            address=t.address,
-            locale=t.locale,
-            payload=payload,
-        )
-        if now is not None:
-            row.update(created_at=now, next_attempt_at=now)
-        rows.append(row)
-    if not rows:
-        return 0
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    result = await session.execute(
-        insert(OutboxMessage).values(rows).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    """Writes one outbox row per distinct target at once; returns how many were new."""
+    return await insert_rows(
+        session, outbox_rows(targets, kind, dedupe_base, payload, case_id, now)
     )
-    return result.rowcount or 0

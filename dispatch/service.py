@@ -2,14 +2,15 @@
 the case, its event and its outbox messages together, or nothing at all."""
 
 import math
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select
+from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
@@ -66,6 +67,12 @@ class Escalation:
     department: str
 
 
+@dataclass(frozen=True)
+class UnitOfWork:
+    session: AsyncSession
+    notifier: notify.Notifier
+
+
 @dataclass
 class ReportResult:
     case: Case
@@ -111,21 +118,26 @@ class Dispatch:
 
     @property
     def planner(self) -> DeadlinePlanner:
-        return DeadlinePlanner(self.catalog.calendar, self.settings.policy)
+        return DeadlinePlanner(
+            self.catalog.calendar, self.settings.policy, self.catalog.categories_by_id
+        )
 
     @property
     def transition(self) -> Transition:
         return Transition(self.planner, self.settings.reopen_days)
 
     @asynccontextmanager
-    async def _transaction(self) -> AsyncIterator[AsyncSession]:
+    async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+        """One transaction: the case rows, their events and the outbox rows, or nothing."""
         async with self.sessions() as session, session.begin():
-            yield session
+            work = UnitOfWork(session, notify.Notifier(session))
+            yield work
+            await work.notifier.flush()
 
     # -- reading ----------------------------------------------------------------------
 
     async def actor(self, session: AsyncSession, person_id: int) -> Actor:
-        person = await session.get(Person, person_id, options=[selectinload(Person.grids)])
+        person = await session.get(Person, person_id)
         if person is None or not person.active:
             raise PermissionDenied(N_("Unknown or inactive user."))
         area_id = person.area_id
@@ -137,7 +149,6 @@ class Dispatch:
             person.role,
             person.department_id,
             area_id,
-            frozenset(g.id for g in person.grids),
         )
 
     async def _case(self, session: AsyncSession, case_id: int, lock: bool = False) -> Case:
@@ -170,7 +181,8 @@ class Dispatch:
         return {
             "case_id": case.id,
             "number": case.number,
-            "version": case.version,
+            # The version the case will have once this unit of work is written.
+            "version": case.version + (1 if sa_inspect(case).modified else 0),
             "status": case.status.value,
             "category_code": category.code,
             "category_zh": f"{parent.name_zh if parent else ''} / {category.name_zh}",
@@ -312,15 +324,11 @@ class Dispatch:
         lon, lat, location = self._locate(draft)
         grid = self.directory.info[location.grid_code] if location.grid_code else None
         now = self.clock()
-        async with self._transaction() as session:
-            earlier = await self._sent_before(session, draft)
-            if earlier is not None:
-                return ReportResult(earlier, created=False)
+        async with self._unit_of_work() as work:
+            session = work.session
             reporter = await self._reporter(session, draft)
             if draft.duplicate_of is not None:
-                return ReportResult(
-                    await self._link_duplicate(session, draft, reporter, now), False
-                )
+                return ReportResult(await self._link_duplicate(work, draft, reporter, now), False)
             case = Case(
                 source=draft.source,
                 reporter_id=draft.reporter_id,
@@ -343,11 +351,11 @@ class Dispatch:
                 status=CaseStatus.REPORTED,
                 created_at=now,
                 updated_at=now,
+                attachments=[],
             )
             session.add(case)
-            await session.flush()
+            await session.flush()  # the id, for the number; a resent report stops here
             case.number = f"{now.astimezone(self.settings.tz):%Y%m%d}{case.id:06d}"
-            await session.refresh(case, ["category", "attachments"])
             step = Step(
                 Action.REPORT,
                 None,
@@ -355,22 +363,19 @@ class Dispatch:
                 case.description,
                 {"location_status": location.status, "source": draft.source.value},
             )
-            event = await self._record(session, case, step, reporter, now)
+            event = self._record(session, case, step, reporter, now)
             self._attach(case, event, draft.photos, "report")
             if reporter.role is Role.GRID_WORKER and draft.source is CaseSource.GRID_WORKER:
-                await self._auto_dispatch(session, case, location, now)
+                await self._auto_dispatch(work, case, location, now)
             else:
-                await notify.enqueue(
-                    session,
-                    await notify.dispatchers(session, (case.community_id, case.town_id)),
+                work.notifier.queue(
+                    await work.notifier.dispatchers((case.community_id, case.town_id)),
                     "case.new_report",
-                    f"e{event.id}",
+                    step.key,
                     self.snapshot(case, now),
                     case.id,
                     now,
                 )
-            await session.flush()
-            await session.refresh(case, ["attachments"])
             return ReportResult(case, created=True)
 
     async def _reporter(self, session: AsyncSession, draft: ReportDraft) -> Actor:
@@ -382,22 +387,23 @@ class Dispatch:
         return actor
 
     async def _auto_dispatch(
-        self, session: AsyncSession, case: Case, location: Location, now: datetime
+        self, work: UnitOfWork, case: Case, location: Location, now: datetime
     ) -> None:
         """Reports of registered grid workers are filed and dispatched by the routing rules."""
-        department_id = self._route(case.category.code, location)
-        await self._apply(session, case, Action.FILE, AUTO_DISPATCH, now)
+        department_id = self._route(self.catalog.categories_by_id[case.category_id].code, location)
+        await self._apply(work, case, Action.FILE, AUTO_DISPATCH, now)
         if department_id is not None:
             await self._apply(
-                session, case, Action.DISPATCH, AUTO_DISPATCH, now, department_id=department_id
+                work, case, Action.DISPATCH, AUTO_DISPATCH, now, department_id=department_id
             )
 
     async def _link_duplicate(
-        self, session: AsyncSession, draft: ReportDraft, reporter: Actor, now: datetime
+        self, work: UnitOfWork, draft: ReportDraft, reporter: Actor, now: datetime
     ) -> Case:
         """Adds the report to an earlier open case. The case row is locked, so the same link
         sent twice from two instances is recorded once; the case's state does not change."""
         assert draft.duplicate_of is not None
+        session = work.session
         case = await self._case(session, draft.duplicate_of, lock=True)
         if case.status not in OPEN_STATUSES:
             raise InvalidInput(N_("Case %(number)s is no longer open."), number=case.number)
@@ -416,18 +422,16 @@ class Dispatch:
             draft.description.strip(),
             {"reporter_id": reporter.person_id, "external_ref": draft.external_ref},
         )
-        event = await self._record(session, case, step, reporter, now)
+        event = self._record(session, case, step, reporter, now)
         self._attach(case, event, draft.photos, "report")
-        await notify.enqueue(
-            session,
-            await notify.person(session, reporter.person_id),
+        work.notifier.queue(
+            await work.notifier.person(reporter.person_id),
             "case.duplicate_linked",
-            f"e{event.id}",
+            step.key,
             self.snapshot(case, now),
             case.id,
             now,
         )
-        await session.flush()
         return case
 
     def _attach(self, case: Case, event: CaseEvent, photos: list[PhotoRef], purpose: str) -> None:
@@ -435,7 +439,7 @@ class Dispatch:
         for photo in photos:
             case.attachments.append(
                 Attachment(
-                    event_id=event.id,
+                    event=event,
                     purpose=purpose,
                     storage=photo.storage,
                     ref=photo.ref,
@@ -459,7 +463,8 @@ class Dispatch:
         """One step of the closed loop by a person: checks, changes, records and notifies."""
         now = self.clock()
         try:
-            async with self._transaction() as session:
+            async with self._unit_of_work() as work:
+                session = work.session
                 actor = await self.actor(session, person_id)
                 case = await self._case(session, case_id)
                 if expected_version is not None and case.version != expected_version:
@@ -468,12 +473,11 @@ class Dispatch:
                     check(action, actor, case, note)  # who and when, before what with
                     await self._resolve_params(session, case, action, params)
                     await self._apply(
-                        session, case, action, actor, now, note, photos=photos or [], **params
+                        work, case, action, actor, now, note, photos=photos or [], **params
                     )
                 except IllegalTransition:
                     raise await self._explain(session, case, action) from None
-                await session.flush()
-                return case
+            return case
         except StaleDataError:
             async with self.sessions() as session:
                 case = await self._case(session, case_id)
@@ -486,7 +490,11 @@ class Dispatch:
             department_id = params.get("department_id")
             if department_id is None and action is Action.DISPATCH:
                 location = self.directory.locate(case.lon, case.lat)
-                department_id = self._route(case.category.code, location) if location else None
+                department_id = (
+                    self._route(self.catalog.categories_by_id[case.category_id].code, location)
+                    if location
+                    else None
+                )
             if department_id not in self.catalog.departments:
                 raise InvalidInput(N_("Choose the office that should handle the case."))
             params["department_id"] = department_id
@@ -523,26 +531,26 @@ class Dispatch:
 
     async def _apply(
         self,
-        session: AsyncSession,
+        work: UnitOfWork,
         case: Case,
         action: Action,
         actor: Actor,
         now: datetime,
         note: str = "",
         photos: list[PhotoRef] | None = None,
-        recipients: notify.Recipients | None = None,
         **params: Any,
     ) -> CaseEvent:
         step = self.transition.apply(case, action, actor, now, note, **params)
         case.updated_at = now
-        event = await self._record(session, case, step, actor, now)
+        event = self._record(work.session, case, step, actor, now)
         self._attach(case, event, photos or [], PHOTO_PURPOSE.get(action, "report"))
-        await self._notify(recipients or notify.Recipients(session), case, step, event, now)
+        await self._notify(work.notifier, case, step, event, now)
         return event
 
-    async def _record(
+    def _record(
         self, session: AsyncSession, case: Case, step: Step, actor: Actor, now: datetime
     ) -> CaseEvent:
+        """Appends the step to the case's trail; written with the rest at the end of the work."""
         event = CaseEvent(
             case_id=case.id,
             action=step.action.value,
@@ -556,12 +564,11 @@ class Dispatch:
             payload=step.payload,
         )
         session.add(event)
-        await session.flush()
         return event
 
     async def _notify(
         self,
-        recipients: notify.Recipients,
+        notifier: notify.Notifier,
         case: Case,
         step: Step,
         event: CaseEvent,
@@ -569,7 +576,7 @@ class Dispatch:
     ) -> None:
         """Who hears of each step. The office's card is re-sent (edited in place) on every
         step while the case is with an office."""
-        r = recipients
+        r = notifier
         payload = {
             **self.snapshot(case, now),
             "action": step.action.value,
@@ -602,7 +609,7 @@ class Dispatch:
                     targets = targets + await r.office_heads(office)
                 sends.append(("case.escalate", targets))
         for kind, targets in sends:
-            await notify.enqueue(r.session, targets, kind, f"e{event.id}", payload, case.id, now)
+            notifier.queue(targets, kind, step.key, payload, case.id, now)
 
     # -- the sweep --------------------------------------------------------------------
 
@@ -612,7 +619,7 @@ class Dispatch:
         now = now or self.clock()
         fired: list[Escalation] = []
         while True:
-            async with self._transaction() as session:
+            async with self._unit_of_work() as work:
                 query = (
                     select(Case)
                     .options(selectinload(Case.attachments))
@@ -620,18 +627,17 @@ class Dispatch:
                     .order_by(Case.next_check_at)
                     .limit(batch)
                 )
-                if session.bind.dialect.name == "postgresql":
+                if work.session.bind.dialect.name == "postgresql":
                     query = query.with_for_update(skip_locked=True, of=Case)
-                cases = (await session.scalars(query)).all()
-                recipients = notify.Recipients(session)
-                for case in cases:
-                    fired += await self._escalate(recipients, case, now)
+                cases = (await work.session.scalars(query)).all()
+                with work.session.no_autoflush:  # the ladders are saved in one statement
+                    for case in cases:
+                        fired += await self._escalate(work, case, now)
+                    await self._save_ladders(work.session, cases)
             if len(cases) < batch:
                 return fired
 
-    async def _escalate(
-        self, recipients: notify.Recipients, case: Case, now: datetime
-    ) -> list[Escalation]:
+    async def _escalate(self, work: UnitOfWork, case: Case, now: datetime) -> list[Escalation]:
         fired = []
         for rung in self.planner.due_rungs(case, now):
             if rung is Rung.REMINDER:
@@ -640,8 +646,8 @@ class Dispatch:
             else:
                 case.escalation_level = int(rung)
                 step = Step(Action.ESCALATE, case.status, case.status, payload={"level": int(rung)})
-            event = await self._record(recipients.session, case, step, SYSTEM, now)
-            await self._notify(recipients, case, step, event, now)
+            event = self._record(work.session, case, step, SYSTEM, now)
+            await self._notify(work.notifier, case, step, event, now)
             fired.append(
                 Escalation(
                     case.number or "", rung, self.catalog.department_name(case.department_id)
@@ -649,6 +655,35 @@ class Dispatch:
             )
         case.next_check_at = self.planner.next_check(case)
         return fired
+
+    async def _save_ladders(self, session: AsyncSession, cases: Sequence[Case]) -> None:
+        """Writes the batch's ladder positions in one statement. The rows are locked by the
+        claim, so the version is bumped without the ORM's row-by-row version check."""
+        if not cases:
+            return
+        rows = [
+            {
+                "case_id": c.id,
+                "reminded": c.reminded,
+                "level": c.escalation_level,
+                "next_check": c.next_check_at,
+            }
+            for c in cases
+        ]
+        for case in cases:
+            session.expunge(case)
+        table = Case.__table__
+        await session.execute(
+            update(table)
+            .where(table.c.id == bindparam("case_id"))
+            .values(
+                reminded=bindparam("reminded"),
+                escalation_level=bindparam("level"),
+                next_check_at=bindparam("next_check"),
+                version=table.c.version + 1,
+            ),
+            rows,
+        )
 
     # -- supervisors ------------------------------------------------------------------
 
@@ -674,8 +709,8 @@ class Dispatch:
         today = now.astimezone(self.settings.tz).date()
         start = datetime.combine(today - timedelta(days=1), time(), self.settings.tz)
         end = datetime.combine(today, time(), self.settings.tz)
-        queued = 0
-        async with self._transaction() as session:
+        async with self._unit_of_work() as work:
+            session = work.session
             areas = set(
                 (
                     await session.scalars(
@@ -712,13 +747,12 @@ class Dispatch:
                     "due": sum(f.due for f in numbers),
                     "closed_on_time": sum(f.closed_on_time for f in numbers),
                 }
-                queued += await notify.enqueue(
-                    session,
-                    await notify.supervisors(session, area_id),
+                work.notifier.queue(
+                    await work.notifier.supervisors(area_id),
                     "digest",
                     f"digest:{today}:{area_id or 'county'}",
                     payload,
                     None,
                     now,
                 )
-        return queued
+            return await work.notifier.flush()

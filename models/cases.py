@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any, ClassVar
 
-from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, enum_column, utcnow
@@ -30,6 +30,13 @@ class Case(Base):
         Index("ix_cases_created_at", "created_at"),
         Index("ix_cases_updated_at", "updated_at"),
         Index("ix_cases_department_status", "department_id", "status"),
+        # Running cases by deadline (overdue lists, lights); RUNNING in dispatch.deadlines.
+        Index(
+            "ix_cases_running_deadline",
+            "deadline_at",
+            postgresql_where=text("status IN ('dispatched', 'accepted')"),
+            sqlite_where=text("status IN ('dispatched', 'accepted')"),
+        ),
         UniqueConstraint("source", "external_ref"),
     )
 
@@ -95,7 +102,7 @@ class Case(Base):
     version: Mapped[int] = mapped_column(Integer, default=1)
     __mapper_args__: ClassVar[dict[str, Any]] = {"version_id_col": version}
 
-    category: Mapped[Category] = relationship(lazy="joined", innerjoin=True)
+    category: Mapped[Category] = relationship()
     grid: Mapped[Grid | None] = relationship()
     community: Mapped[Area | None] = relationship(foreign_keys=[community_id])
     town: Mapped[Area | None] = relationship(foreign_keys=[town_id])
@@ -141,6 +148,7 @@ class Attachment(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     case: Mapped[Case] = relationship(back_populates="attachments")
+    event: Mapped[CaseEvent | None] = relationship()
 
 
 class CaseChatMessage(Base):

@@ -383,3 +383,20 @@ async def test_out_of_scope_is_refused(world: World, action: Action, user: str) 
     case = (await world.dispatch.report(world.draft(at=INSIDE_B2))).case
     with pytest.raises(PermissionDenied):
         await world.dispatch.act(action, case.id, world.people[user], note="x")
+
+
+async def test_messages_carry_the_version_the_case_ends_up_with(world: World) -> None:
+    """Buttons in a message name the case version; a stale one is refused, a fresh one not."""
+    d, p = world.dispatch, world.people
+    case = (await d.report(world.draft())).case
+    accepted = await d.act(Action.ACCEPT, case.id, p["hw1"])
+    async with d.sessions() as s:
+        cards = (
+            await s.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.case_id == case.id, OutboxMessage.kind == "case.card")
+                .order_by(OutboxMessage.id)
+            )
+        ).all()
+    assert [m.payload["version"] for m in cards] == [case.version, accepted.version]
+    await d.act(Action.RESOLVE, case.id, p["hw1"], note="ok", expected_version=accepted.version)
