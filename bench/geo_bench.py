@@ -4,7 +4,8 @@
 
 Builds a synthetic layer of --grids grids over 50 × 50 km near Wuhan and --points random points
 over it, times every method on the same points in the same run, prints a markdown table and
-appends it to docs/benchmarks-geo.md. Progress is shown only when stdout is a terminal.
+writes it as the "geo" section of docs/benchmarks.md (`python -m bench` runs it with the
+others). Progress is shown only when stdout is a terminal.
 """
 
 import argparse
@@ -13,12 +14,10 @@ import contextlib
 import ctypes
 import gc
 import os
-import platform
 import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import asyncpg
@@ -26,11 +25,14 @@ import geopandas as gpd
 import numpy as np
 import shapely
 
+from bench.report import DOC, Section, progress, write_sections
+from bench.report import Row as TargetRow
 from geo.index import GridIndex
 from geo.synthetic import synthetic_grid_layer
 
 POSTGRES_URL = "postgresql://postgres@127.0.0.1:5432/postgres"
-DOC = Path(__file__).resolve().parent.parent / "docs" / "benchmarks-geo.md"
+SINGLE_TARGET_US = 10.0
+INDEX_MEMORY_TARGET_MB = 100.0
 POSTGIS_SINGLE_QUERIES = 5_000
 WIDTH_KM = HEIGHT_KM = 50.0
 
@@ -48,14 +50,30 @@ class Row:
     note: str = ""
 
 
-def main(argv: list[str] | None = None) -> None:
+def parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bench.geo_bench", description=__doc__)
+    add_arguments(parser)
+    parser.add_argument("--doc", type=Path, default=DOC, help="markdown file to write to")
+    return parser
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--grids", type=int, default=20_000)
     parser.add_argument("--points", type=int, default=1_000_000)
     parser.add_argument("--single", type=int, default=100_000, help="points timed one by one")
     parser.add_argument("--seed", type=int, default=1)
-    parser.add_argument("--doc", type=Path, default=DOC, help="markdown file to append to")
-    args = parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    command = "python -m bench.geo_bench " + " ".join(sys.argv[1:] if argv is None else argv)
+    section = run(args, command.strip())
+    print(section.render())
+    write_sections(args.doc, [section])
+
+
+def run(args: argparse.Namespace, command: str) -> Section:
+    """Measures every method on one synthetic layer; the results as a document section."""
     n_single = min(args.single, args.points)
 
     _progress(f"generating {args.grids:,} grids over {WIDTH_KM:g} × {HEIGHT_KM:g} km")
@@ -101,8 +119,43 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(_postgis(polygons, codes, lon, lat, ours)),
     ]
     table = _report(rows, args, index_mb, index.nbytes / 1e6, build_s)
-    print(table)
-    _append(args.doc, table)
+    section = Section("geo", "Grid location (issue 2)", command)
+    section.rows = _targets(rows, index_mb)
+    section.add(
+        "shapely "
+        f"{shapely.__version__} / GEOS {shapely.geos_version_string}, geopandas {gpd.__version__}.",
+        table,
+    )
+    return section
+
+
+def _targets(rows: list[Row], index_mb: float) -> list[TargetRow]:
+    single, _strtree, bulk, sjoin, _postgis_row = rows
+    assert single.median_us is not None and bulk.points_per_s is not None
+    sjoin_rate = sjoin.points_per_s or 0.0
+    return [
+        TargetRow(
+            "single locate, median",
+            f"{single.median_us:.1f} µs",
+            f"≤ {SINGLE_TARGET_US:g} µs",
+            single.median_us <= SINGLE_TARGET_US,
+            f"p99 {single.p99_us:.1f} µs",
+        ),
+        TargetRow(
+            "bulk locate",
+            f"{bulk.points_per_s:,.0f} points/s",
+            f"≥ geopandas.sjoin ({sjoin_rate:,.0f}/s)",
+            bulk.points_per_s >= sjoin_rate,
+            "same points, same run",
+        ),
+        TargetRow(
+            "index memory",
+            f"{index_mb:.0f} MB",
+            f"≤ {INDEX_MEMORY_TARGET_MB:g} MB",
+            index_mb <= INDEX_MEMORY_TARGET_MB,
+            "RSS delta after a full bulk run",
+        ),
+    ]
 
 
 def _strtree_lookup(polygons: np.ndarray, codes: Codes) -> Lookup:
@@ -275,32 +328,6 @@ def _report(
     return "\n".join(lines)
 
 
-def _append(doc: Path, table: str) -> None:
-    command = "python -m bench.geo_bench " + " ".join(sys.argv[1:])
-    machine = (
-        f"{os.cpu_count()} CPUs ({_cpu_model()}), Python {platform.python_version()}, "
-        f"shapely {shapely.__version__} / GEOS {shapely.geos_version_string}, "
-        f"geopandas {gpd.__version__}"
-    )
-    doc.parent.mkdir(parents=True, exist_ok=True)
-    is_new = not doc.exists()
-    with doc.open("a", encoding="utf-8") as out:
-        if is_new:
-            out.write("# geo benchmarks\n\nAppended by `python -m bench.geo_bench`.\n")
-        stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-        out.write(f"\n## {stamp}\n\n`{command.strip()}`\n\n{machine}\n\n{table}\n")
-
-
-def _cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown CPU"
-
-
 def _rss_bytes() -> int:
     pages = int(Path("/proc/self/statm").read_text().split()[1])
     return pages * os.sysconf("SC_PAGE_SIZE")
@@ -312,9 +339,7 @@ def _trim_heap() -> None:
         ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
-def _progress(message: str) -> None:
-    if sys.stdout.isatty():
-        print(f"… {message}", flush=True)
+_progress = progress
 
 
 if __name__ == "__main__":

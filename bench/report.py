@@ -108,15 +108,18 @@ class Section:
     command: str
     body: list[str] = field(default_factory=list)
     rows: list[Row] = field(default_factory=list)
+    load_at_start: float = field(default_factory=lambda: os.getloadavg()[0])
 
     def add(self, *paragraphs: str) -> None:
         self.body.extend(paragraphs)
 
     def render(self) -> str:
         stamp = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+        load = f"{self.load_at_start:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
         parts = [
             f"## {self.title}",
-            f"Measured {stamp} on {machine()}.  \nReproduce: `{self.command}`",
+            f"Measured {stamp} on {machine()}; load average (1 min) {load}.  \n"
+            f"Reproduce: `{self.command}`",
         ]
         if self.rows:
             parts.append(rows_table(self.rows))
