@@ -147,9 +147,13 @@ class DeadlinePlanner:
         """The rungs not fired yet, in order. The reminder is skipped once a level has fired."""
         if case.status not in RUNNING or case.deadline_at is None or case.yellow_at is None:
             return []
+        return self._unfired(case, self.rung_times(case))
+
+    @staticmethod
+    def _unfired(case: Case, times: dict[Rung, datetime]) -> list[tuple[Rung, datetime]]:
         return [
             (rung, at)
-            for rung, at in self.rung_times(case).items()
+            for rung, at in times.items()
             if (rung is Rung.REMINDER and not case.reminded and case.escalation_level == 0)
             or (rung is not Rung.REMINDER and rung > case.escalation_level)
         ]
@@ -161,9 +165,30 @@ class DeadlinePlanner:
     def due_rungs(self, case: Case, now: datetime) -> list[Rung]:
         """Rungs due at `now`. After downtime several levels may be due at once; a reminder
         is pointless once the case is already overdue."""
-        due = [rung for rung, at in self.pending_rungs(case) if at <= now]
+        return self._due(self.pending_rungs(case), now)
+
+    @staticmethod
+    def _due(pending: list[tuple[Rung, datetime]], now: datetime) -> list[Rung]:
+        due = [rung for rung, at in pending if at <= now]
         if len(due) > 1 and Rung.REMINDER in due:
             due.remove(Rung.REMINDER)
+        return due
+
+    def climb(self, case: Case, now: datetime) -> list[Rung]:
+        """Fires the rungs due at `now` on the case and moves `next_check_at` to the next
+        one; the rungs' times are worked out once."""
+        if case.status not in RUNNING or case.deadline_at is None or case.yellow_at is None:
+            case.next_check_at = None
+            return []
+        times = self.rung_times(case)
+        due = self._due(self._unfired(case, times), now)
+        for rung in due:
+            if rung is Rung.REMINDER:
+                case.reminded = True
+            else:
+                case.escalation_level = int(rung)
+        later = self._unfired(case, times)
+        case.next_check_at = later[0][1] if later else None
         return due
 
     def light(self, case: Case, now: datetime) -> str | None:

@@ -143,9 +143,11 @@ class Notifier:
     hundreds of cases asks for the same offices over and over), and the outbox rows written
     in one statement when the work is done."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(
+        self, session: AsyncSession, memo: dict[tuple[str, object], list[Target]] | None = None
+    ) -> None:
         self.session = session
-        self._memo: dict[tuple[str, object], list[Target]] = {}
+        self._memo = {} if memo is None else memo
         self._rows: list[dict[str, Any]] = []
 
     async def _cached(self, kind: str, key: object, lookup: Any) -> list[Target]:

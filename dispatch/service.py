@@ -9,7 +9,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import bindparam, or_, select, update
+from sqlalchemy import bindparam, insert, or_, select, update
 from sqlalchemy import inspect as sa_inspect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -127,29 +127,32 @@ class Dispatch:
         return Transition(self.planner, self.settings.reopen_days)
 
     @asynccontextmanager
-    async def _unit_of_work(self) -> AsyncIterator[UnitOfWork]:
+    async def _unit_of_work(
+        self, recipients: dict[tuple[str, object], list[notify.Target]] | None = None
+    ) -> AsyncIterator[UnitOfWork]:
         """One transaction: the case rows, their events and the outbox rows, or nothing."""
         async with self.sessions() as session, session.begin():
-            work = UnitOfWork(session, notify.Notifier(session))
+            work = UnitOfWork(session, notify.Notifier(session, recipients))
             yield work
             await work.notifier.flush()
 
     # -- reading ----------------------------------------------------------------------
 
     async def actor(self, session: AsyncSession, person_id: int) -> Actor:
-        person = await session.get(Person, person_id)
-        if person is None or not person.active:
+        """The acting person's role and scope (columns only: every use case asks)."""
+        row = (
+            await session.execute(
+                select(Person.name, Person.role, Person.department_id, Person.area_id).where(
+                    Person.id == person_id, Person.active.is_(True)
+                )
+            )
+        ).first()
+        if row is None:
             raise PermissionDenied(N_("Unknown or inactive user."))
-        area_id = person.area_id
+        area_id = row.area_id
         if area_id is not None and self.catalog.areas[area_id].level is AreaLevel.COUNTY:
             area_id = None
-        return Actor(
-            person.id,
-            person.name,
-            person.role,
-            person.department_id,
-            area_id,
-        )
+        return Actor(person_id, row.name, row.role, row.department_id, area_id)
 
     async def _case(self, session: AsyncSession, case_id: int, lock: bool = False) -> Case:
         case = await session.get(
@@ -544,34 +547,38 @@ class Dispatch:
         case.updated_at = now
         event = self._record(work.session, case, step, actor, now)
         self._attach(case, event, photos or [], PHOTO_PURPOSE.get(action, "report"))
-        await self._notify(work.notifier, case, step, event, now)
+        await self._notify(work.notifier, case, step, actor, now)
         return event
 
     def _record(
         self, session: AsyncSession, case: Case, step: Step, actor: Actor, now: datetime
     ) -> CaseEvent:
         """Appends the step to the case's trail; written with the rest at the end of the work."""
-        event = CaseEvent(
-            case_id=case.id,
-            action=step.action.value,
-            actor_id=actor.person_id,
-            actor_label=actor.label,
-            at=now,
-            from_status=step.from_status,
-            to_status=step.to_status,
-            department_id=case.department_id,
-            note=step.note,
-            payload=step.payload,
-        )
+        event = CaseEvent(**self._event_values(case, step, actor, now))
         session.add(event)
         return event
+
+    @staticmethod
+    def _event_values(case: Case, step: Step, actor: Actor, now: datetime) -> dict[str, Any]:
+        return {
+            "case_id": case.id,
+            "action": step.action.value,
+            "actor_id": actor.person_id,
+            "actor_label": actor.label,
+            "at": now,
+            "from_status": step.from_status,
+            "to_status": step.to_status,
+            "department_id": case.department_id,
+            "note": step.note,
+            "payload": step.payload,
+        }
 
     async def _notify(
         self,
         notifier: notify.Notifier,
         case: Case,
         step: Step,
-        event: CaseEvent,
+        actor: Actor,
         now: datetime,
     ) -> None:
         """Who hears of each step. The office's card is re-sent (edited in place) on every
@@ -581,7 +588,7 @@ class Dispatch:
             **self.snapshot(case, now),
             "action": step.action.value,
             "note": step.note,
-            "actor": event.actor_label,
+            "actor": actor.label,
             **step.payload,
         }
         office = case.department_id
@@ -613,13 +620,14 @@ class Dispatch:
 
     # -- the sweep --------------------------------------------------------------------
 
-    async def sweep(self, now: datetime | None = None, batch: int = 200) -> list[Escalation]:
-        """Fires the escalation rungs that are due. Cases are claimed with
-        SELECT … FOR UPDATE SKIP LOCKED, so several instances never fire a rung twice."""
+    async def sweep(self, now: datetime | None = None, batch: int = 50) -> list[Escalation]:
+        """Fires the escalation rungs that are due, a batch per transaction. Cases are claimed
+        with SELECT … FOR UPDATE SKIP LOCKED, so several instances never fire a rung twice."""
         now = now or self.clock()
         fired: list[Escalation] = []
+        recipients: dict[tuple[str, object], list[notify.Target]] = {}
         while True:
-            async with self._unit_of_work() as work:
+            async with self._unit_of_work(recipients) as work:
                 query = (
                     select(Case)
                     .options(selectinload(Case.attachments))
@@ -630,38 +638,35 @@ class Dispatch:
                 if work.session.bind.dialect.name == "postgresql":
                     query = query.with_for_update(skip_locked=True, of=Case)
                 cases = (await work.session.scalars(query)).all()
-                with work.session.no_autoflush:  # the ladders are saved in one statement
+                events: list[dict[str, Any]] = []
+                with work.session.no_autoflush:  # the batch is written in three statements
                     for case in cases:
-                        fired += await self._escalate(work, case, now)
-                    await self._save_ladders(work.session, cases)
+                        fired += await self._escalate(work, case, now, events)
+                    await self._save_batch(work.session, cases, events)
             if len(cases) < batch:
                 return fired
 
-    async def _escalate(self, work: UnitOfWork, case: Case, now: datetime) -> list[Escalation]:
+    async def _escalate(
+        self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]
+    ) -> list[Escalation]:
         fired = []
-        for rung in self.planner.due_rungs(case, now):
-            if rung is Rung.REMINDER:
-                case.reminded = True
-                step = Step(Action.REMIND, case.status, case.status, payload={"level": 0})
-            else:
-                case.escalation_level = int(rung)
-                step = Step(Action.ESCALATE, case.status, case.status, payload={"level": int(rung)})
-            event = self._record(work.session, case, step, SYSTEM, now)
-            await self._notify(work.notifier, case, step, event, now)
-            fired.append(
-                Escalation(
-                    case.number or "", rung, self.catalog.department_name(case.department_id)
-                )
-            )
-        case.next_check_at = self.planner.next_check(case)
+        for rung in self.planner.climb(case, now):
+            action = Action.REMIND if rung is Rung.REMINDER else Action.ESCALATE
+            step = Step(action, case.status, case.status, payload={"level": int(rung)})
+            events.append(self._event_values(case, step, SYSTEM, now))
+            await self._notify(work.notifier, case, step, SYSTEM, now)
+            department = self.catalog.department_name(case.department_id)
+            fired.append(Escalation(case.number or "", rung, department))
         return fired
 
-    async def _save_ladders(self, session: AsyncSession, cases: Sequence[Case]) -> None:
-        """Writes the batch's ladder positions in one statement. The rows are locked by the
-        claim, so the version is bumped without the ORM's row-by-row version check."""
+    async def _save_batch(
+        self, session: AsyncSession, cases: Sequence[Case], events: list[dict[str, Any]]
+    ) -> None:
+        """Writes the batch's ladder positions and events with one statement each. The rows
+        are locked by the claim, so the version is bumped without the ORM's row-by-row check."""
         if not cases:
             return
-        rows = [
+        ladders = [
             {
                 "case_id": c.id,
                 "reminded": c.reminded,
@@ -670,8 +675,7 @@ class Dispatch:
             }
             for c in cases
         ]
-        for case in cases:
-            session.expunge(case)
+        session.expunge_all()
         table = Case.__table__
         await session.execute(
             update(table)
@@ -682,8 +686,10 @@ class Dispatch:
                 next_check_at=bindparam("next_check"),
                 version=table.c.version + 1,
             ),
-            rows,
+            ladders,
         )
+        if events:
+            await session.execute(insert(CaseEvent.__table__), events)
 
     # -- supervisors ------------------------------------------------------------------
 

@@ -26,7 +26,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 20)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip per transaction): a connection that died with a server
+    # restart fails once, and SQLAlchemy then discards the whole pool.
+    kwargs.setdefault("pool_recycle", 3600)
     return create_async_engine(url, **kwargs)
 
 
