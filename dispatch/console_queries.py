@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from dispatch.actors import Actor
 from dispatch.deadlines import RUNNING
-from models import OPEN_STATUSES, Case, CaseEvent, OutboxMessage
+from models import OPEN_STATUSES, Attachment, Case, CaseEvent, OutboxMessage
 from models.enums import CaseStatus, Role
 
 CLOSED_STATUSES = (CaseStatus.CLOSED, CaseStatus.VOIDED, CaseStatus.MERGED)
@@ -32,13 +32,59 @@ class RequestFilter:
     limit: int = 1000
 
 
-def _with_attachments(query: Select[tuple[Case]]) -> Select[tuple[Case]]:
-    return query.options(selectinload(Case.attachments))
+@dataclass(frozen=True, slots=True)
+class Photo:
+    storage: str
+    ref: str
 
 
-async def service_requests(session: AsyncSession, f: RequestFilter) -> list[Case]:
+@dataclass(frozen=True, slots=True)
+class ServiceRequestView:
+    """What an Open311 answer shows of a case, read as plain columns: a 1,000-item answer
+    builds no ORM objects."""
+
+    number: str
+    status: CaseStatus
+    category_id: int
+    department_id: int | None
+    description: str
+    address: str
+    lon: float
+    lat: float
+    created_at: datetime
+    updated_at: datetime
+    deadline_at: datetime | None
+    closed_at: datetime | None
+    voided_at: datetime | None
+    attachments: list[Photo]
+
+
+# The id, then the view's columns in the view's own order.
+_REQUEST_COLUMNS = [
+    Case.id,
+    *(getattr(Case, f) for f in ServiceRequestView.__dataclass_fields__ if f != "attachments"),
+]
+
+
+async def _request_views(
+    session: AsyncSession, query: Select[tuple[object, ...]]
+) -> list[ServiceRequestView]:
+    rows = (await session.execute(query)).all()
+    photos: dict[int, list[Photo]] = {row.id: [] for row in rows}
+    if photos:
+        found = await session.execute(
+            select(Attachment.case_id, Attachment.storage, Attachment.ref)
+            .where(Attachment.case_id.in_(list(photos)))
+            .order_by(Attachment.id)
+        )
+        for case_id, storage, ref in found:
+            photos[case_id].append(Photo(storage, ref))
+    return [ServiceRequestView(*row[1:], attachments=photos[row.id]) for row in rows]
+
+
+async def service_requests(session: AsyncSession, f: RequestFilter) -> list[ServiceRequestView]:
     """Cases as Open311 service requests, newest first. A list of numbers overrides the rest."""
-    query = _with_attachments(select(Case).where(Case.number.is_not(None)))
+    query = select(*_REQUEST_COLUMNS).where(Case.number.is_not(None))
     if f.numbers:
         query = query.where(Case.number.in_(list(f.numbers)))
     else:
@@ -54,11 +100,18 @@ async def service_requests(session: AsyncSession, f: RequestFilter) -> list[Case
         elif wanted == {"closed"}:
             query = query.where(Case.status.in_(CLOSED_STATUSES))
     query = query.order_by(Case.created_at.desc(), Case.id.desc()).limit(f.limit)
-    return list((await session.scalars(query)).all())
+    return await _request_views(session, query)
+
+
+async def service_request(session: AsyncSession, number: str) -> ServiceRequestView | None:
+    views = await _request_views(session, select(*_REQUEST_COLUMNS).where(Case.number == number))
+    return views[0] if views else None
 
 
 async def case_by_number(session: AsyncSession, number: str) -> Case | None:
-    return await session.scalar(_with_attachments(select(Case).where(Case.number == number)))
+    return await session.scalar(
+        select(Case).options(selectinload(Case.attachments)).where(Case.number == number)
+    )
 
 
 # -- the console ----------------------------------------------------------------------------

@@ -5,9 +5,9 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.catalog import Catalog
-from dispatch.console_queries import CLOSED_STATUSES
+from dispatch.console_queries import CLOSED_STATUSES, ServiceRequestView
 from gridgov.settings import Settings
-from models import Case, Category
+from models import Category
 from models.enums import CaseStatus
 from web.i18n import Translate
 from web.media import media_url
@@ -69,7 +69,7 @@ def service_definition(category: Category) -> dict[str, Any]:
     }
 
 
-def _closed_at(case: Case) -> datetime | None:
+def _closed_at(case: ServiceRequestView) -> datetime | None:
     if case.status is CaseStatus.CLOSED:
         return case.closed_at
     if case.status is CaseStatus.VOIDED:
@@ -78,7 +78,7 @@ def _closed_at(case: Case) -> datetime | None:
 
 
 def service_request(
-    case: Case, catalog: Catalog, settings: Settings, locale: str, _: Translate
+    case: ServiceRequestView, catalog: Catalog, settings: Settings, locale: str, _: Translate
 ) -> dict[str, Any]:
     tz = ZoneInfo(settings.tz)
     category = catalog.categories_by_id[case.category_id]

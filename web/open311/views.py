@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from dispatch.console_queries import RequestFilter, case_by_number, service_requests
+from dispatch.console_queries import RequestFilter, service_request, service_requests
 from dispatch.errors import DomainError, NotFound, OutsideJurisdiction, explain
 from dispatch.intake import MAX_DESCRIPTION, PhotoRef, ReportDraft
 from dispatch.registration import api_key_for
@@ -306,7 +306,7 @@ def _requests_response(request: web.Request, app: App, fmt: str, cases: list[Any
 async def get_request(request: web.Request, app: App, fmt: str) -> web.Response:
     number = request.match_info["id"]
     async with app.sessions() as session:
-        case = await case_by_number(session, number)
+        case = await service_request(session, number)
     if case is None:
         raise Open311Error(404, f"service_request_id {number} was not found")
     return _requests_response(request, app, fmt, [case])
@@ -317,7 +317,7 @@ async def token(request: web.Request, app: App, fmt: str) -> web.Response:
     """Requests are created in real time, so a token is the service_request_id itself."""
     value = request.match_info["token"]
     async with app.sessions() as session:
-        case = await case_by_number(session, value)
+        case = await service_request(session, value)
     if case is None:
         raise Open311Error(404, f"token {value} was not found")
     return respond(fmt, "service_requests", [{"service_request_id": case.number, "token": value}])
