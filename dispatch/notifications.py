@@ -223,18 +223,3 @@ async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
     result = await session.execute(statement.returning(OutboxMessage.id), unique)
     return len(result.all())
-
-
-async def enqueue(
-    session: AsyncSession,
-    targets: list[Target],
-    kind: str,
-    dedupe_base: str,
-    payload: dict[str, Any],
-    case_id: int | None = None,
-    now: datetime | None = None,
-) -> int:
-    """Writes one outbox row per distinct target at once; returns how many were new."""
-    return await insert_rows(
-        session, outbox_rows(targets, kind, dedupe_base, payload, case_id, now)
-    )

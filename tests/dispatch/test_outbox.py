@@ -47,7 +47,9 @@ async def enqueue(sessions, count: int = 1, address: str = "42", base: str = "e"
     async with sessions() as s, s.begin():
         for i in range(count):
             target = notify.Target(RecipientKind.PERSON, 1, "test", address)
-            await notify.enqueue(s, [target], "case.remind", f"{base}{i}", {"n": i}, now=T0)
+            notifier = notify.Notifier(s)
+            notifier.queue([target], "case.remind", f"{base}{i}", {"n": i}, now=T0)
+            await notifier.flush()
 
 
 async def rows(sessions) -> list[OutboxMessage]:

@@ -358,8 +358,10 @@ async def test_bad_chat_invites_are_refused(
 async def test_a_dead_message_is_sent_again(client: TestClient, app: App) -> None:
     async with app.sessions() as session, session.begin():
         target = notify.Target(RecipientKind.PERSON, 1, "telegram", "42")
-        await notify.enqueue(session, [target], "case.remind", "e1", {"n": 1}, now=at(23, 9))
-        await notify.enqueue(session, [target], "case.remind", "e2", {"n": 2}, now=at(23, 9))
+        notifier = notify.Notifier(session)
+        notifier.queue([target], "case.remind", "e1", {"n": 1}, now=at(23, 9))
+        notifier.queue([target], "case.remind", "e2", {"n": 2}, now=at(23, 9))
+        await notifier.flush()
         dead, sent = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
         dead.status, dead.attempts, dead.last_error = OutboxStatus.DEAD, 8, "ConnectionError()"
         sent.status = OutboxStatus.SENT
