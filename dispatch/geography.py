@@ -1,10 +1,14 @@
 """The grid layer as the dispatcher sees it: persisting an imported layer (all or nothing)
 and keeping the in-memory index of the layer in force, reloaded when a newer one lands."""
 
+import json
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
+import numpy as np
 import shapely
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.configuration import ensure_area_offices
@@ -140,6 +144,7 @@ class GridDirectory:
         self.index: GridIndex | None = None
         self.info: dict[str, GridInfo] = {}
         self.by_id: dict[int, GridInfo] = {}
+        self.outlines = b'{"type":"FeatureCollection","features":[]}'
         self.county_code: str | None = None
 
     async def latest_layer_id(self, session: AsyncSession) -> int | None:
@@ -186,9 +191,26 @@ class GridDirectory:
         index = GridIndex(features, tolerance_m=self.tolerance_m) if features else None
         self.info = {r[1]: GridInfo(r[0], r[2], r[4], r[6], r[7], r[9]) for r in rows}
         self.by_id = {info.grid_id: info for info in self.info.values()}
+        self.outlines = _outlines(rows, polygons)
         self.county_code = rows[0][8][:6] if rows else None
         self.index, self.layer_id = index, layer_id
 
     def locate(self, lon: float, lat: float) -> Location | None:
         """None when no layer has been imported yet."""
         return self.index.locate(lon, lat) if self.index else None
+
+
+def _outlines(rows: Sequence[Row[Any]], polygons: np.ndarray) -> bytes:
+    """The layer as GeoJSON for maps (offline there are no tiles: the grids are the base
+    map), the outlines simplified to about a metre; built once per layer."""
+    shapes = shapely.to_geojson(shapely.simplify(polygons, 1e-5, preserve_topology=True))
+    features = [
+        {
+            "type": "Feature",
+            "properties": {"code": r[1], "name": r[2], "community": r[6]},
+            "geometry": json.loads(shape),
+        }
+        for r, shape in zip(rows, shapes, strict=True)
+    ]
+    collection = {"type": "FeatureCollection", "features": features}
+    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()

@@ -25,6 +25,15 @@ DESCRIPTIONS = {
 }
 
 
+def _somewhere_in(polygon: shapely.Polygon, rng: random.Random) -> shapely.Point:
+    """A random point of the grid, as a worker on patrol would stand."""
+    x0, y0, x1, y1 = polygon.bounds
+    while True:
+        point = shapely.Point(rng.uniform(x0, x1), rng.uniform(y0, y1))
+        if polygon.contains(point):
+            return point
+
+
 class _Clock:
     """The seeding's own clock, moved to each step's moment in the past."""
 
@@ -50,7 +59,7 @@ async def seed_cases(live: Dispatch, now: datetime, count: int = 60, seed: int =
     for i in range(count):
         worker = rng.choice(workers)
         grid = rng.choice(worker.grids)
-        point = shapely.from_wkb(grid.geometry_wkb).point_on_surface()
+        point = _somewhere_in(shapely.from_wkb(grid.geometry_wkb), rng)
         category = rng.choice(categories)
         clock.at = reported = now - timedelta(hours=rng.uniform(2, 500))
         result = await dispatch.report(

@@ -138,6 +138,20 @@ async def test_dashboard_overdue_and_csv(client: TestClient, world: World) -> No
     ]  # fmt: skip
 
 
+async def test_the_maps_base_is_the_grid_layer(client: TestClient, world: World) -> None:
+    assert (await client.get("/console/grids.geojson", allow_redirects=False)).status in (
+        302,
+        303,
+    )
+    await login(client, "hw1")  # an office member's case page shows a map too
+    r = await client.get("/console/grids.geojson")
+    assert r.status == 200 and r.content_type == "application/geo+json"
+    layer = await r.json(content_type=None)
+    codes = {f["properties"]["code"] for f in layer["features"]}
+    assert codes == set(world.dispatch.directory.info)
+    assert all(f["geometry"]["type"] == "Polygon" for f in layer["features"])
+
+
 async def test_admin_creates_api_key(client: TestClient) -> None:
     await login(client, "admin")
     page = await (await client.get("/console/admin")).text()

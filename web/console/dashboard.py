@@ -146,6 +146,18 @@ async def export_csv(request: web.Request) -> web.Response:
     )
 
 
+@routes.get("/console/grids.geojson")
+@requires(*Role)  # every console user: the case page's map shows them too
+async def grid_outlines(request: web.Request) -> web.Response:
+    """The grid layer in force, the map's base (there are no tiles offline)."""
+    directory = app_of(request).dispatch.directory
+    return web.Response(
+        body=directory.outlines,
+        content_type="application/geo+json",
+        headers={"Cache-Control": "private, max-age=300", "ETag": f'"layer-{directory.layer_id}"'},
+    )
+
+
 @routes.get("/console/map.json")
 @requires(*VIEWERS)
 async def open_cases(request: web.Request) -> web.Response:

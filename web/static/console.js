@@ -5,6 +5,16 @@
   const el = document.getElementById("map");
   if (!el || typeof L === "undefined") return;
   const map = L.map(el);
+  // The grids are the base map: outlines first, so that the cases sit on top of them.
+  fetch("/console/grids.geojson", { credentials: "same-origin" })
+    .then((r) => (r.ok ? r.json() : null))
+    .then((grids) => {
+      if (!grids) return;
+      L.geoJSON(grids, {
+        style: { color: "#5a6f8c", weight: 1, fillColor: "#dde6f0", fillOpacity: 0.35 },
+        onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name, { sticky: true }),
+      }).addTo(map).bringToBack();
+    });
   function marker(c) {
     return L.circleMarker([c.lat, c.lon], {
       radius: 7, color: colours[c.light] || colours.none, fillOpacity: 0.8,
