@@ -96,7 +96,9 @@ async def test_dashboard_overdue_and_csv(browser: Browser, base_url: str, world:
     await expect(page).to_have_url(f"{base_url}/console/dashboard")
     await expect(page.locator("#overdue")).to_contain_text(case.number)
     await expect(page.locator("#map")).to_have_attribute("data-ready", "1")
-    await expect(page.locator("#map path.leaflet-interactive")).to_have_count(1)
+    # one case marker, on top of the grid layer's four outlines
+    await expect(page.locator("#map path.leaflet-interactive:not(.grid-outline)")).to_have_count(1)
+    await expect(page.locator("#map path.grid-outline")).to_have_count(4)
     await expect(page.locator("#figures")).to_contain_text("环卫处")
     async with page.expect_download() as info:
         await page.click("#csv")

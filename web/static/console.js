@@ -11,7 +11,10 @@
     .then((grids) => {
       if (!grids) return;
       L.geoJSON(grids, {
-        style: { color: "#5a6f8c", weight: 1, fillColor: "#dde6f0", fillOpacity: 0.35 },
+        style: {
+          color: "#5a6f8c", weight: 1, fillColor: "#dde6f0", fillOpacity: 0.35,
+          className: "grid-outline",
+        },
         onEachFeature: (f, layer) => layer.bindTooltip(f.properties.name, { sticky: true }),
       }).addTo(map).bringToBack();
     });
