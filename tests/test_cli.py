@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -22,10 +23,13 @@ from models.enums import CaseSource, CaseStatus, CoordSystem, LocationStatus
 INSIDE = ("119.9700", "30.5400")
 
 
-def gridgov(url: str, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+def gridgov(
+    url: str, *args: str, check: bool = True, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "GRIDGOV_DATABASE_URL": url}
     result = subprocess.run(
         [sys.executable, "-m", "gridgov.cli", *args],
+        input=stdin,
         env=env,
         capture_output=True,
         text=True,
@@ -148,25 +152,13 @@ def test_bad_grid_file_imports_nothing(county: str, tmp_path: Path) -> None:
     assert "300 grids" in gridgov(county, "grids", "import", str(GRIDS_PATH)).stdout
 
 
-def test_passwd_sets_a_console_password(county: str) -> None:
-    env = {**os.environ, "GRIDGOV_DATABASE_URL": county}
-    run = subprocess.run(
-        [sys.executable, "-m", "gridgov.cli", "passwd", "lina"],
-        input="s3cret-pass\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert run.returncode == 0 and "password set for lina" in run.stdout
-    short = subprocess.run(
-        [sys.executable, "-m", "gridgov.cli", "passwd", "lina"],
-        input="short\n",
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+async def test_passwd_sets_a_console_password(county: str, engine: AsyncEngine) -> None:
+    done = gridgov(county, "passwd", "lina", stdin="s3cret-pass\n")
+    assert "password set for lina" in done.stdout
+    async with create_session_factory(engine)() as s:
+        stored = await s.scalar(select(Person.password_hash).where(Person.username == "lina"))
+    assert PasswordHasher().verify(stored, "s3cret-pass")
+    short = gridgov(county, "passwd", "lina", stdin="short\n", check=False)
     assert short.returncode == 1 and "at least 8" in short.stderr
 
 
