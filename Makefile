@@ -2,7 +2,7 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
-LEAFLET := web/static/vendor/leaflet/leaflet.js
+VENDOR := web/static/vendor/.installed
 CATALOGS := $(wildcard */locales/*/LC_MESSAGES/*.po)
 
 .PHONY: demo test lint format bench assets clean
@@ -13,18 +13,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $(STAMP)
 
-# Leaflet comes from the npm registry and is served by the app itself (no CDN).
-$(LEAFLET): package.json package-lock.json
+# The console's libraries (Leaflet and its cluster and heat plugins, the Tabler UI kit,
+# ECharts) come from the npm registry and are served by the app itself (no CDN). axe-core is
+# only read by the accessibility tests, from node_modules.
+$(VENDOR): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "npm is missing: apt-get install npm" >&2; exit 1; }
 	npm ci --no-audit --no-fund --silent
-	rm -rf web/static/vendor/leaflet && mkdir -p web/static/vendor
+	rm -rf web/static/vendor && mkdir -p web/static/vendor/tabler web/static/vendor/echarts
 	cp -r node_modules/leaflet/dist web/static/vendor/leaflet
+	cp -r node_modules/leaflet.markercluster/dist web/static/vendor/markercluster
+	cp -r node_modules/leaflet.heat/dist web/static/vendor/heat
+	cp node_modules/@tabler/core/dist/css/tabler.min.css web/static/vendor/tabler/
+	cp node_modules/@tabler/core/dist/js/tabler.min.js web/static/vendor/tabler/
+	cp node_modules/echarts/dist/echarts.min.js web/static/vendor/echarts/
+	touch $@
 
 # Compiled gettext catalogs (.mo) are built from the committed .po files.
 %.mo: %.po $(STAMP)
 	$(BIN)/pybabel compile --use-fuzzy -i $< -o $@ >/dev/null
 
-assets: $(STAMP) $(LEAFLET) $(CATALOGS:.po=.mo)
+assets: $(STAMP) $(VENDOR) $(CATALOGS:.po=.mo)
 
 demo: assets
 	$(BIN)/gridgov demo

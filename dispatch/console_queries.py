@@ -308,3 +308,124 @@ async def metrics_snapshot(session: AsyncSession) -> MetricsSnapshot:
         latency_count=int(row[0]),
         latency_sum=float(row[1]),
     )
+
+
+# -- lists, navigation and the dashboard ------------------------------------------------------
+
+# The columns a case list may be sorted by, by their name in the URL.
+SORTABLE: dict[str, ColumnElement] = {
+    "number": Case.number,
+    "deadline": Case.deadline_at,
+    "created": Case.created_at,
+    "updated": Case.updated_at,
+    "category": Case.category_id,
+    "status": Case.status,
+    "office": Case.department_id,
+}
+STATUS_GROUPS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
+
+
+@dataclass(frozen=True)
+class CaseFilter:
+    """What a case list shows, as the URL carries it. Empty fields do not filter."""
+
+    light: str = ""
+    status: str = ""  # a status, "open" (the default), "closed" or "all"
+    category_ids: Sequence[int] = ()
+    department_id: int | None = None
+    area_id: int | None = None
+    start: datetime | None = None  # reported at or after
+    end: datetime | None = None  # reported before
+    text: str = ""
+    sort: str = "deadline"
+    descending: bool = False
+
+
+def _list_conditions(actor: Actor, now: datetime, f: CaseFilter) -> list[ColumnElement[bool]]:
+    conditions = [visible_to(actor), Case.number.is_not(None)]
+    if f.status in STATUS_GROUPS:
+        conditions.append(Case.status.in_(STATUS_GROUPS[f.status]))
+    elif f.status in CaseStatus.__members__.values():
+        conditions.append(Case.status == CaseStatus(f.status))
+    elif f.status != "all":
+        conditions.append(Case.status.in_(OPEN_STATUSES))
+    if f.light in LIGHTS:
+        conditions.append(light_condition(f.light, now))
+    if f.category_ids:
+        conditions.append(Case.category_id.in_(list(f.category_ids)))
+    if f.department_id is not None:
+        conditions.append(Case.department_id == f.department_id)
+    if f.area_id is not None:
+        conditions.append(or_(Case.community_id == f.area_id, Case.town_id == f.area_id))
+    if f.start is not None:
+        conditions.append(Case.created_at >= f.start)
+    if f.end is not None:
+        conditions.append(Case.created_at < f.end)
+    if f.text.strip():
+        pattern = f"%{f.text.strip()}%"
+        conditions.append(
+            or_(
+                Case.number.contains(f.text.strip()),
+                Case.description.ilike(pattern),
+                Case.address.ilike(pattern),
+            )
+        )
+    return conditions
+
+
+async def case_list(
+    session: AsyncSession,
+    actor: Actor,
+    now: datetime,
+    f: CaseFilter,
+    offset: int = 0,
+    limit: int = 50,
+) -> tuple[int, list[Case]]:
+    """How many cases match, and a page of them in the chosen order."""
+    conditions = _list_conditions(actor, now, f)
+    total = await session.scalar(select(func.count(Case.id)).where(*conditions))
+    column = SORTABLE.get(f.sort, Case.deadline_at)
+    order = [column.desc() if f.descending else column, Case.id.desc()]
+    if f.sort not in SORTABLE or f.sort == "deadline":
+        order.insert(0, Case.deadline_at.is_(None))  # cases without a deadline last
+    query = select(Case).where(*conditions).order_by(*order).offset(offset).limit(limit)
+    return total or 0, list((await session.scalars(query)).all())
+
+
+@dataclass(frozen=True)
+class NavCounts:
+    """The counts beside the console's menu: what waits for this person."""
+
+    open: int = 0
+    new_tasks: int = 0  # dispatched, not yet accepted
+    overdue: int = 0
+    to_file: int = 0  # citizen reports and returned cases waiting for a dispatcher
+    extensions: int = 0  # extension requests waiting for a decision
+
+
+async def nav_counts(session: AsyncSession, actor: Actor, now: datetime) -> NavCounts:
+    running = Case.status.in_(RUNNING)
+    row = (
+        await session.execute(
+            select(
+                func.count(),
+                func.count().filter(Case.status == CaseStatus.DISPATCHED),
+                func.count().filter(running, Case.deadline_at < now),
+                func.count().filter(Case.status.in_((CaseStatus.REPORTED, CaseStatus.RETURNED))),
+                func.count().filter(running, Case.extension_requested_until.is_not(None)),
+            ).where(visible_to(actor), Case.status.in_(OPEN_STATUSES))
+        )
+    ).one()
+    return NavCounts(*(int(n or 0) for n in row))
+
+
+async def received_by_category(
+    session: AsyncSession, actor: Actor, start: datetime, end: datetime
+) -> dict[int, int]:
+    """Cases reported in [start, end) per category id."""
+    rows = await session.execute(
+        select(Case.category_id, func.count())
+        .where(visible_to(actor), Case.created_at >= start, Case.created_at < end)
+        .group_by(Case.category_id)
+    )
+    return {int(k): int(v) for k, v in rows.all()}

@@ -192,12 +192,13 @@ class DeadlinePlanner:
         return due
 
     def light(self, case: Case, now: datetime) -> str | None:
-        if case.deadline_at is None or case.status not in (*RUNNING, CaseStatus.RESOLVED):
+        """The light of the office's running clock. A case waiting for verification (or in
+        any other step without a time limit) has none: it no longer counts against the
+        office."""
+        if case.deadline_at is None or case.status not in RUNNING:
             return None
-        moment = case.resolved_at if case.status is CaseStatus.RESOLVED else now
-        assert moment is not None
-        if moment > case.deadline_at:
+        if now > case.deadline_at:
             return "red"
-        if case.yellow_at is not None and moment >= case.yellow_at:
+        if case.yellow_at is not None and now >= case.yellow_at:
             return "yellow"
         return "green"

@@ -10,6 +10,7 @@ from gridgov.app import App
 from models.enums import CaseSource
 from tests.dispatch.world import World
 from tests.web.helpers import csrf_of, login
+from web.console.overview import OVERDUE_PAGE
 from web.console.paging import PAGE_SIZE
 
 NUMBER = re.compile(r'<a href="/console/cases/([^"]+)">')
@@ -37,11 +38,13 @@ async def test_inbox_and_overdue_list_come_in_pages(client: TestClient, world: W
     await login(client, "sup_county")
     page = await (await client.get("/console/dashboard")).text()
     assert f"超期案件 ({PAGE_SIZE + 3})" in page
-    overdue = page.split('id="overdue"')[1].split("</div>")[0]
-    assert len(numbers(overdue)) == PAGE_SIZE
+    overdue = page.split('id="overdue"')[1].split("</table>")[0]
+    assert len(numbers(overdue)) == OVERDUE_PAGE
     assert 'href="/console/dashboard?overdue=2"' in page
-    page = await (await client.get("/console/dashboard?overdue=2")).text()
-    assert len(numbers(page.split('id="overdue"')[1].split("</div>")[0])) == 3
+    last = (PAGE_SIZE + 3 - 1) // OVERDUE_PAGE + 1
+    page = await (await client.get(f"/console/dashboard?overdue={last}")).text()
+    rest = (PAGE_SIZE + 3) % OVERDUE_PAGE
+    assert len(numbers(page.split('id="overdue"')[1].split("</table>")[0])) == rest
 
 
 async def test_queue_sections_page_on_their_own(client: TestClient, world: World) -> None:

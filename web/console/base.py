@@ -7,6 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from dispatch.console_queries import NavCounts, nav_counts
 from gridgov.app import App
 from models.enums import Role
 from web.console.auth import ConsoleUser, csrf_ok, current_user
@@ -16,6 +17,7 @@ from web.i18n import choose_locale, translator
 PUBLIC = {"/console/login", "/console/lang"}
 LOCALE = web.RequestKey("locale", str)
 USER = web.RequestKey("user", ConsoleUser)
+NAV = web.RequestKey("nav", NavCounts)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -51,6 +53,9 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     if user is None:
         raise web.HTTPSeeOther("/console/login")
     request[USER] = user
+    if request.method == "GET" and "." not in request.path.rsplit("/", 1)[-1]:
+        async with app.sessions() as session:
+            request[NAV] = await nav_counts(session, user.actor, app.dispatch.clock())
     if request.method == "POST":
         _ = gettext_of(request)
         try:
@@ -93,6 +98,8 @@ def render(
         "locale": locale,
         "user": user,
         "csrf_token": user.csrf_token if user else "",
+        "nav": request.get(NAV, NavCounts()),
+        "request_path": request.path,
     }
     return aiohttp_jinja2.render_template(
         f"console/{template}", request, {**shared, **context}, status=status

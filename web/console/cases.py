@@ -1,5 +1,7 @@
 """The office inbox, the case page with its timeline and actions, and the dispatcher queue."""
 
+import csv
+import io
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,7 +16,7 @@ from dispatch.intake import PhotoRef
 from dispatch.lifecycle import RULES, Action
 from models import Case
 from models.enums import Role
-from web.console import forms
+from web.console import filters, forms, timeline
 from web.console.base import app_of, error_page, gettext_of, locale_of, render, requires, user_of
 from web.console.paging import Pager
 from web.media import UploadRejected, media_url, save_upload
@@ -25,6 +27,21 @@ QUEUE_TITLES = {
     "returned": "Returned cases to re-dispatch",
     "extensions": "Extension requests",
 }
+PHOTO_ORDER = ("report", "result", "rework")
+EXPORT_LIMIT = 10_000
+EXPORT_COLUMNS = (
+    ("number", "Number"),
+    ("light", "Light"),
+    ("status", "Status"),
+    ("category", "Category"),
+    ("department", "Office"),
+    ("town", "Town"),
+    ("community", "Community"),
+    ("address", "Address"),
+    ("created", "Reported"),
+    ("deadline", "Deadline"),
+    ("description", "Description"),
+)
 # Actions that carry more than a note, and what the form asks for.
 PARAMS = {
     Action.DISPATCH: "department",
@@ -38,37 +55,62 @@ PARAMS = {
 
 @routes.get("/console/cases")
 async def inbox(request: web.Request) -> web.Response:
+    """Every list of cases: filters and order live in the URL, so a list can be bookmarked,
+    shared and exported as it is shown."""
     app, user = app_of(request), user_of(request)
-    light = request.query.get("light", "")
-    status = request.query.get("status", "")
-    search = request.query.get("q", "").strip()
     now = app.dispatch.clock()
+    chosen = filters.read(request, app.dispatch.catalog, ZoneInfo(app.settings.tz))
+    if chosen.text and (found := await _exact_number(request, chosen.text)):
+        raise web.HTTPSeeOther(f"/console/cases/{found}")
     pager = Pager(request)
     async with app.sessions() as session:
-        found = await q.inbox(
-            session,
-            user.actor,
-            now,
-            light=light,
-            status=status,
-            search=search,
-            offset=pager.offset,
-            limit=pager.limit,
-        )
-    if search and len(found) == 1 and found[0].number == search:
-        raise web.HTTPSeeOther(f"/console/cases/{search}")
-    page = pager.page(found)
+        total, rows = await q.case_list(session, user.actor, now, chosen, pager.offset, pager.size)
+    page = pager.page(rows, total)
+    loc = locale_of(request)
     return render(
         request,
         "inbox.html",
         {
-            "cases": [_row(app, c, now, locale_of(request)) for c in page.rows],
+            "cases": [_row(app, c, now, loc) for c in page.rows],
             "page": page,
-            "light": light,
-            "status": status,
-            "search": search,
-            "lights": q.LIGHTS,
+            "chosen": chosen,
+            "query": dict(request.query),
+            "form": filters.options(app.dispatch.catalog, loc),
+            "sort_links": filters.sort_links(request, chosen),
+            "export": str(request.rel_url.with_path("/console/cases.csv")),
         },
+    )
+
+
+async def _exact_number(request: web.Request, text: str) -> str | None:
+    """A search for a case number the user may see goes straight to that case."""
+    async with app_of(request).sessions() as session:
+        return await session.scalar(
+            select(Case.number).where(Case.number == text, q.visible_to(user_of(request).actor))
+        )
+
+
+@routes.get("/console/cases.csv")
+async def export_cases(request: web.Request) -> web.Response:
+    """The filtered list as a spreadsheet (UTF-8 with BOM, for Excel), up to EXPORT_LIMIT."""
+    app, user = app_of(request), user_of(request)
+    _ = gettext_of(request)
+    now, loc = app.dispatch.clock(), locale_of(request)
+    chosen = filters.read(request, app.dispatch.catalog, ZoneInfo(app.settings.tz))
+    async with app.sessions() as session:
+        _total, rows = await q.case_list(session, user.actor, now, chosen, 0, EXPORT_LIMIT)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([_(label) for _key, label in EXPORT_COLUMNS])
+    for case in rows:
+        row = _row(app, case, now, loc)
+        row["status"], row["light"] = _(row["status"]), _(row["light"]) if row["light"] else ""
+        writer.writerow([row[key] for key, _label in EXPORT_COLUMNS])
+    return web.Response(
+        text="\ufeff" + out.getvalue(),
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="cases-{now:%Y%m%d%H%M}.csv"'},
     )
 
 
@@ -77,12 +119,14 @@ def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str
     tz = ZoneInfo(app.settings.tz)
     catalog = app.dispatch.catalog
     category = catalog.categories_by_id[case.category_id]
+    light = app.dispatch.light(case, now) or ""
     return {
         "id": case.id,
         "number": case.number,
         "version": case.version,
         "status": case.status.value,
         "category": category.name_en if locale == "en" else category.name_zh,
+        "category_code": category.code,
         "description": case.description,
         "address": case.address,
         "lon": case.lon,
@@ -90,13 +134,24 @@ def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str
         "community": catalog.area_name(case.community_id),
         "town": catalog.area_name(case.town_id),
         "department": catalog.department_name(case.department_id, locale),
-        "light": app.dispatch.light(case, now) or "",
+        "light": light,
         "escalation_level": case.escalation_level,
         "rework_count": case.rework_count,
         "extension_until": _local(case.extension_requested_until, tz),
         "deadline": _local(case.deadline_at, tz),
+        "hours_left": _hours_left(catalog, case, now) if light else None,
         "created": _local(case.created_at, tz),
     }
+
+
+def _hours_left(catalog: Any, case: Case, now: datetime) -> float | None:
+    """Working hours to the deadline (negative: overdue by), on the office calendar."""
+    if case.deadline_at is None:
+        return None
+    calendar = catalog.calendar
+    if now <= case.deadline_at:
+        return calendar.working_seconds_between(now, case.deadline_at) / 3600
+    return -calendar.working_seconds_between(case.deadline_at, now) / 3600
 
 
 def _local(value: datetime | None, tz: ZoneInfo) -> str:
@@ -137,39 +192,36 @@ async def _visible_case(request: web.Request) -> Case | web.Response:
 
 
 async def _case_page(
-    request: web.Request, case: Case, error: str = "", status: int = 200
+    request: web.Request,
+    case: Case,
+    error: str = "",
+    status: int = 200,
+    typed: dict[str, str] | None = None,
 ) -> web.Response:
+    """The case page; after a failed step it shows the error and keeps what was typed."""
     app, user = app_of(request), user_of(request)
     now = app.dispatch.clock()
     tz = ZoneInfo(app.settings.tz)
     async with app.sessions() as session:
         events = await q.timeline(session, case.id)
-    catalog = app.dispatch.catalog
+    catalog, loc = app.dispatch.catalog, locale_of(request)
+    photos: dict[str, list[str]] = {}
+    for a in case.attachments:
+        if (url := media_url(app.settings, a.storage, a.ref)) is not None:
+            photos.setdefault(a.purpose, []).append(url)
+    done = request.query.get("done", "")
     return render(
         request,
         "case.html",
         {
-            "case": _row(app, case, now, locale_of(request)),
-            "events": [
-                {
-                    "at": f"{e.at.astimezone(tz):%Y-%m-%d %H:%M}",
-                    "action": e.action,
-                    "actor": e.actor_label,
-                    "from_status": e.from_status.value if e.from_status else "",
-                    "to_status": e.to_status.value if e.to_status else "",
-                    "department": catalog.department_name(e.department_id, locale_of(request)),
-                    "note": e.note,
-                }
-                for e in events
-            ],
-            "photos": [
-                url
-                for a in case.attachments
-                if (url := media_url(app.settings, a.storage, a.ref)) is not None
-            ],
+            "case": _row(app, case, now, loc),
+            "events": timeline.entries(events, catalog, tz, loc, gettext_of(request)),
+            "photos": [(p, photos[p]) for p in PHOTO_ORDER if p in photos],
             "actions": [(a.value, PARAMS.get(a, "")) for a in available_actions(user, case)],
             "departments": sorted(catalog.departments.values(), key=lambda d: d.code),
             "error": error,
+            "typed": typed or {},
+            "flash": timeline.done_message(done, case.number or "", gettext_of(request)),
         },
         status,
     )
@@ -238,12 +290,20 @@ async def act(request: web.Request) -> web.Response:
     except PermissionDenied as exc:
         return error_page(request, 403, explain(exc, locale_of(request)))
     except DomainError as exc:
-        return await _case_page(request, case, explain(exc, locale_of(request)), 400)
+        message = explain(exc, locale_of(request))
+        return await _case_page(request, case, message, 400, _typed(form))
     except forms.FormError as exc:
-        return await _case_page(request, case, *forms.problem(request, exc))
+        return await _case_page(request, case, *forms.problem(request, exc), _typed(form))
     except (ValueError, UploadRejected) as exc:
-        return await _case_page(request, case, _("Invalid input.") + f" ({exc})", 400)
-    raise web.HTTPSeeOther(f"/console/cases/{case.number}")
+        message = _("Invalid input.") + f" ({exc})"
+        return await _case_page(request, case, message, 400, _typed(form))
+    raise web.HTTPSeeOther(f"/console/cases/{case.number}?done={action.value}")
+
+
+def _typed(form: Any) -> dict[str, str]:
+    """What the person typed into the step's form, to show it again after an error."""
+    fields = ("action", "note", "until", "into", "department_id")
+    return {name: str(form.get(name) or "") for name in fields}
 
 
 @routes.get("/console/queue")

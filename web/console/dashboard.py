@@ -12,11 +12,13 @@ from aiohttp import web
 from dispatch import console_queries as q
 from dispatch.assessment import Dimension, Figures, figures
 from models.enums import Role
+from web.console import overview
 from web.console.base import app_of, gettext_of, locale_of, render, requires, user_of
-from web.console.cases import _row
-from web.console.paging import Pager
 
 routes = web.RouteTableDef()
+DEFAULT_DAYS = 30
+WALL_REFRESH_S = 60
+FIRST_DAY, LAST_DAY = date(2000, 1, 1), date(2200, 12, 31)
 VIEWERS = (Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN)
 DIMENSIONS = (Dimension.DEPARTMENT, Dimension.COMMUNITY, Dimension.TOWN)
 COLUMNS = (
@@ -33,15 +35,18 @@ COLUMNS = (
 )
 
 
+def _day(request: web.Request, name: str) -> date | None:
+    try:
+        day = date.fromisoformat(request.query.get(name, ""))
+    except ValueError:
+        return None
+    return day if FIRST_DAY <= day <= LAST_DAY else None
+
+
 def _period(request: web.Request, tz: ZoneInfo, today: date) -> tuple[date, date, Dimension]:
-    try:
-        start = date.fromisoformat(request.query.get("start", ""))
-    except ValueError:
-        start = today.replace(day=1)
-    try:
-        end = date.fromisoformat(request.query.get("end", ""))
-    except ValueError:
-        end = today
+    """The chosen period; by default the last 30 days up to today."""
+    end = _day(request, "end") or today
+    start = _day(request, "start") or end - timedelta(days=DEFAULT_DAYS - 1)
     dimension = request.query.get("dimension", Dimension.DEPARTMENT.value)
     chosen = Dimension(dimension) if dimension in DIMENSIONS else Dimension.DEPARTMENT
     return start, max(end, start), chosen
@@ -96,33 +101,31 @@ async def _table(request: web.Request) -> tuple[date, date, Dimension, list[list
 @routes.get("/console/dashboard")
 @requires(*VIEWERS)
 async def dashboard(request: web.Request) -> web.Response:
-    app, user = app_of(request), user_of(request)
-    tz = ZoneInfo(app.settings.tz)
-    now = app.dispatch.clock()
     start, end, dimension, table = await _table(request)
-    lo, hi = _bounds(start, end, tz)
-    pager = Pager(request, param="overdue")
-    async with app.sessions() as session:
-        total, found = await q.overdue(session, user.actor, now, pager.offset, pager.limit)
-        days = await q.daily_counts(session, user.actor, lo, hi, app.settings.tz)
-    overdue = pager.page(found, total)
-    peak = max([1, *(max(d.received, d.closed) for d in days)])
+    context = await overview.build(request, start, end)
     return render(
         request,
         "dashboard.html",
         {
-            "overdue": overdue,
-            "overdue_rows": [_row(app, c, now, locale_of(request)) for c in overdue.rows],
-            "start": start.isoformat(),
-            "end": end.isoformat(),
+            **context,
             "dimension": dimension.value,
             "dimensions": [d.value for d in DIMENSIONS],
             "columns": [label for _, label in COLUMNS],
             "table": table,
-            "days": days,
-            "peak": peak,
+            "nav_section": "dashboard",
         },
     )
+
+
+@routes.get("/console/wall")
+@requires(*VIEWERS)
+async def wall(request: web.Request) -> web.Response:
+    """The dashboard for the command centre's screen: large, dark, refreshing itself."""
+    app = app_of(request)
+    tz = ZoneInfo(app.settings.tz)
+    start, end, _dimension = _period(request, tz, app.dispatch.clock().astimezone(tz).date())
+    context = await overview.build(request, start, end)
+    return render(request, "wall.html", {**context, "refresh_s": WALL_REFRESH_S})
 
 
 @routes.get("/console/dashboard.csv")
