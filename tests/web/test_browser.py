@@ -3,50 +3,18 @@ login, an office accepting and resolving a case, the supervisor dashboard with a
 case and its map, the CSV export, and an admin changing a time limit."""
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
-from aiohttp import web
-from playwright.async_api import Browser, Page, async_playwright, expect
+from playwright.async_api import Browser, Page, expect
 
-from gridgov.app import App
 from tests.dispatch.world import SHANGHAI, World
-from tests.web.conftest import PASSWORD
-from web.app import create_web_app
+from tests.web.conftest import CHROMIUM, PASSWORD
 
-CHROMIUM = Path("/usr/bin/chromium")
 pytestmark = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="/usr/bin/chromium is absent (apt-get install chromium)"
 )
-ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-
-
-@pytest.fixture
-async def base_url(app: App) -> AsyncIterator[str]:
-    runner = web.AppRunner(create_web_app(app))
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = runner.addresses[0][1]
-    yield f"http://127.0.0.1:{port}"
-    await runner.cleanup()
-
-
-@pytest.fixture
-async def browser() -> AsyncIterator[Browser]:
-    async with async_playwright() as pw:
-        browser = await pw.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield browser
-        await browser.close()
 
 
 async def login(browser: Browser, base_url: str, username: str) -> Page:

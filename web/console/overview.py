@@ -19,7 +19,6 @@ from web.console.base import app_of, gettext_of, locale_of, user_of
 from web.console.cases import _row
 from web.console.paging import Pager
 
-
 OVERDUE_PAGE = 10  # the dashboard lists the worst; the full list is a filter of the inbox
 
 

@@ -22,8 +22,8 @@
 
   chart("chart-days", {
     tooltip: { trigger: "axis" },
-    legend: { data: [data.labels.received, data.labels.closed] },
-    grid: { left: 40, right: 16, top: 36, bottom: 28 },
+    legend: { top: 0, data: [data.labels.received, data.labels.closed] },
+    grid: { left: 40, right: 16, top: 40, bottom: 28 },
     xAxis: { type: "category", data: data.days },
     yAxis: { type: "value", minInterval: 1 },
     series: [
@@ -52,13 +52,21 @@
 
   chart("chart-categories", {
     tooltip: { trigger: "item" },
+    legend: { type: "scroll", bottom: 0 },
     series: [{
       type: "pie",
-      radius: ["40%", "70%"],
+      radius: ["35%", "62%"],
+      center: ["50%", "44%"],
       data: data.categories.map((c) => ({ name: c.name, value: c.value })),
-      label: { formatter: "{b}\n{c}" },
+      label: { show: false },
     }],
   }, (p) => open(data.categories[p.dataIndex].link));
 
   window.addEventListener("resize", () => charts.forEach((c) => c.resize()));
+})();
+
+// The wall display reloads itself, so the command centre's screen never needs a hand.
+(function () {
+  const seconds = Number(document.body.dataset.refresh || 0);
+  if (seconds > 0) setTimeout(() => window.location.reload(), seconds * 1000);
 })();

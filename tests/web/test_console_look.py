@@ -1,0 +1,180 @@
+"""Each role's main path in real Chromium, at a laptop's and a phone's width: the page is
+photographed and audited — nothing wider than the screen, no two controls on top of each other —
+and checked for accessibility with axe-core (from npm)."""
+
+from collections.abc import AsyncIterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from playwright.async_api import Browser, Page, expect
+
+from models.enums import CaseSource
+from tests.dispatch.world import World
+from tests.web.conftest import CHROMIUM, PASSWORD
+
+AXE = Path(__file__).parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+SHOTS = Path(__file__).parents[2] / "build" / "screenshots"
+pytestmark = pytest.mark.skipif(not CHROMIUM.exists(), reason="/usr/bin/chromium is absent")
+WIDTHS = {"laptop": (1366, 860), "phone": (390, 844)}
+
+# Finds what a broken layout looks like from the user's side: the page scrolls sideways, or a
+# control covers another. Tables scroll inside their own box by design; maps and charts draw
+# their own overlapping layers.
+LAYOUT_AUDIT = """
+() => {
+  const problems = [];
+  const width = document.documentElement.clientWidth;
+  if (document.documentElement.scrollWidth > width + 1)
+    problems.push(`page is ${document.documentElement.scrollWidth}px wide on a ${width}px screen`);
+  const inside = (el, sel) => el.closest(sel) !== null;
+  const controls = [...document.querySelectorAll("a, button, input, select, textarea, h1, h2")]
+    .filter((el) => !inside(el, ".leaflet-container, .chart, .table-responsive"))
+    .filter((el) => !inside(el, ".visually-hidden-focusable") && el.type !== "hidden")
+    .map((el) => [el, el.getBoundingClientRect()])
+    .filter(([el, r]) => r.width > 0 && r.height > 0)
+    .filter(([el]) => getComputedStyle(el).visibility !== "hidden");
+  for (const [el, r] of controls) {
+    if (r.right > width + 1 || r.left < -1)
+      problems.push(`${el.outerHTML.slice(0, 80)} is off-screen (${r.left}..${r.right})`);
+  }
+  for (let i = 0; i < controls.length; i++) {
+    for (let j = i + 1; j < controls.length; j++) {
+      const [a, ra] = controls[i], [b, rb] = controls[j];
+      if (a.contains(b) || b.contains(a)) continue;
+      const w = Math.min(ra.right, rb.right) - Math.max(ra.left, rb.left);
+      const h = Math.min(ra.bottom, rb.bottom) - Math.max(ra.top, rb.top);
+      if (w > 2 && h > 2)
+        problems.push(`${a.outerHTML.slice(0, 60)} overlaps ${b.outerHTML.slice(0, 60)}`);
+    }
+  }
+  return problems;
+}
+"""
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def width(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def open_page(
+    browser: Browser,
+    base_url: str,
+    width: str,
+) -> AsyncIterator[object]:
+    contexts = []
+
+    async def login(username: str) -> Page:
+        w, h = WIDTHS[width]
+        context = await browser.new_context(viewport={"width": w, "height": h})
+        contexts.append(context)
+        page = await context.new_page()
+        await page.goto(f"{base_url}/console/login")
+        await page.fill("input[name=username]", username)
+        await page.fill("input[name=password]", PASSWORD)
+        await page.click("button[type=submit]")
+        return page
+
+    yield login
+    for context in contexts:
+        await context.close()
+
+
+async def check(page: Page, name: str, width: str) -> None:
+    """Photographs the page and fails on a broken layout or an accessibility violation."""
+    await page.wait_for_load_state("networkidle")
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    await page.screenshot(path=str(SHOTS / f"{name}-{width}.png"), full_page=True)
+    assert await page.evaluate(LAYOUT_AUDIT) == [], name
+    await page.add_script_tag(path=str(AXE))
+    violations = await page.evaluate(
+        """async () => (await axe.run(document, {
+             runOnly: ["wcag2a", "wcag2aa"],
+             rules: { "region": { enabled: false } },
+           })).violations.map((v) => `${v.id}: ${v.nodes.map((n) => n.target).join(" ")}`)"""
+    )
+    assert violations == [], name
+
+
+async def test_office_member_works_a_case(
+    open_page: object,
+    world: World,
+    base_url: str,
+    width: str,
+) -> None:
+    case = (await world.dispatch.report(world.draft(description="路边垃圾堆积"))).case
+    page = await open_page("hw1")  # type: ignore[operator]
+    await expect(page.locator("#count-new")).to_have_text("1")
+    await check(page, "inbox", width)
+    await page.click(f"text={case.number}")
+    await check(page, "case", width)
+    await page.click("form[data-action=accept] button")
+    await expect(page.locator("#flash")).to_contain_text("已签收")
+    await expect(page.locator("#case-status")).to_have_text("已签收")
+    note = page.locator("form[data-action=resolve] input[name=note]")
+    await note.fill("已清理")
+    await page.locator("form[data-action=resolve] button").click()
+    await expect(page.locator("#flash")).to_contain_text("核查")
+    await expect(page.locator("#case-light")).to_have_text("无亮灯")  # waiting for verification
+
+
+async def test_dispatcher_files_a_citizen_report(
+    open_page: object, world: World, width: str
+) -> None:
+    case = (await world.dispatch.report(world.draft(who="", source=CaseSource.CITIZEN))).case
+    page = await open_page("dispatcher")  # type: ignore[operator]
+    await expect(page.locator("#count-to-file")).to_have_text("1")
+    await check(page, "queue", width)
+    await page.click(f"#to_file >> text={case.number}")
+    await page.locator("form[data-action=file] button").click()
+    await expect(page.locator("#flash")).to_contain_text("已立案")
+    await page.locator("form[data-action=dispatch] button").click()
+    await expect(page.locator("#case-status")).to_have_text("已派遣")
+
+
+async def test_supervisor_drills_down_from_the_dashboard(
+    open_page: object,
+    world: World,
+    base_url: str,
+    width: str,
+) -> None:
+    late = (await world.dispatch.report(world.draft())).case
+    world.clock.now += timedelta(days=2)
+    page = await open_page("sup_county")  # type: ignore[operator]
+    await expect(page.locator("#chart-days")).to_have_attribute("data-ready", "1")
+    await expect(page.locator("#map")).to_have_attribute("data-ready", "1")
+    await expect(page.locator("[data-tile=overdue] .tile-value")).to_have_text("1")
+    await check(page, "dashboard", width)
+    await page.click("[data-tile=overdue]")
+    await expect(page).to_have_url(f"{base_url}/console/cases?light=red")
+    await expect(page.locator("#case-list")).to_contain_text(late.number)
+    await page.goto(f"{base_url}/console/wall")
+    await expect(page.locator("#overdue")).to_contain_text(late.number)
+    if width == "laptop":
+        await check(page, "wall", width)
+
+
+async def test_lists_sort_filter_and_keep_the_filter_in_the_url(
+    open_page: object, world: World, base_url: str, width: str
+) -> None:
+    first = (await world.dispatch.report(world.draft(description="井盖缺失"))).case
+    world.clock.now += timedelta(hours=1)
+    second = (await world.dispatch.report(world.draft(description="路灯不亮"))).case
+    page = await open_page("admin")  # type: ignore[operator]
+    await page.goto(f"{base_url}/console/cases")
+    await page.click("th >> text=编号")
+    await page.click("th >> text=编号")  # again: newest number first
+    rows = page.locator("#case-list tbody tr td:nth-child(2)")
+    await expect(rows.first).to_have_text(second.number)
+    if await page.locator("#filter-toggle").is_visible():  # phones fold the filters away
+        await page.click("#filter-toggle")
+    await page.fill("#f-q", "井盖")
+    await page.click("#filters button[type=submit]")
+    await expect(page).to_have_url(
+        f"{base_url}/console/cases?light=&status=open&category=&office=&area=&q=%E4%BA%95%E7%9B%96&start=&end=&sort=number&dir=desc"
+    )
+    await expect(rows).to_have_count(1)
+    await expect(rows.first).to_have_text(first.number)
+    await check(page, "list", width)
