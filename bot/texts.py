@@ -12,8 +12,8 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
-from dispatch.errors import N_
-from dispatch.lifecycle import Action
+from dispatch.core.errors import N_
+from dispatch.core.lifecycle import Action
 
 LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
 STATUS = {

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dispatch.configuration import apply_catalog
-from dispatch.errors import DomainError
+from dispatch.core.errors import DomainError
 from dispatch.geography import import_layer, open_cases_in_removed_grids
 from dispatch.registration import create_api_key, create_invite
 from geo.boundaries import read_grid_layer
@@ -51,7 +51,7 @@ def progress_printer(label: str) -> Callable[[int, int], None] | None:
 async def _with_app(settings: Settings, work: Callable[[App], Any]) -> Any:
     app = App.build(settings)
     try:
-        await app.dispatch.refresh()
+        await app.casework.refresh()
         return await work(app)
     finally:
         await app.close()
@@ -80,7 +80,7 @@ async def cmd_grids_import(app: App, args: argparse.Namespace) -> None:
 
 
 async def cmd_locate(app: App, args: argparse.Namespace) -> None:
-    directory = app.dispatch.directory
+    directory = app.casework.directory
     if directory.index is None:
         raise CliError("no grid layer imported yet: run `gridgov grids import FILE` first")
     if args.csv:
@@ -117,8 +117,8 @@ async def cmd_locate(app: App, args: argparse.Namespace) -> None:
 async def cmd_sweep(app: App, args: argparse.Namespace) -> None:
     now = datetime.fromisoformat(args.now) if args.now else utcnow()
     if now.tzinfo is None:
-        now = now.replace(tzinfo=app.dispatch.settings.tz)
-    fired = await app.dispatch.sweep(now)
+        now = now.replace(tzinfo=app.casework.settings.tz)
+    fired = await app.casework.escalation.sweep(now)
     for e in fired:
         print(f"{e.case_number}\t{e.rung.name.lower()}\t{e.department}")
     print(f"{len(fired)} escalations as of {now.isoformat()}")

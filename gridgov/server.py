@@ -39,7 +39,7 @@ def _bot(settings: Settings, app: App, webapp: web.Application) -> tuple[Bot, Di
 
 async def serve(settings: Settings, demo: bool) -> None:
     app = App.build(settings)
-    await app.dispatch.refresh()
+    await app.casework.refresh()
     if demo and await load_sample(app):
         log.info("sample county loaded")
     webapp = create_web_app(app)

@@ -7,11 +7,12 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import select
 
-from dispatch import console_queries as q
-from dispatch import lifecycle
-from dispatch.errors import DomainError, PermissionDenied, explain
+from dispatch import queries
+from dispatch.core import lifecycle
+from dispatch.core.commands import DispatchTo, MergeInto, RequestExtension, StepCommand, TransferTo
+from dispatch.core.errors import DomainError, PermissionDenied, explain
+from dispatch.core.lifecycle import RULES, Action
 from dispatch.intake import PhotoRef
-from dispatch.lifecycle import RULES, Action
 from models import Case
 from models.enums import Role
 from web.console import forms
@@ -42,10 +43,10 @@ async def inbox(request: web.Request) -> web.Response:
     light = request.query.get("light", "")
     status = request.query.get("status", "")
     search = request.query.get("q", "").strip()
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     pager = Pager(request)
     async with app.sessions() as session:
-        found = await q.inbox(
+        found = await queries.cases.inbox(
             session,
             user.actor,
             now,
@@ -67,7 +68,7 @@ async def inbox(request: web.Request) -> web.Response:
             "light": light,
             "status": status,
             "search": search,
-            "lights": q.LIGHTS,
+            "lights": queries.cases.LIGHTS,
         },
     )
 
@@ -75,7 +76,7 @@ async def inbox(request: web.Request) -> web.Response:
 def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
     """What a list or the case page shows of a case; never the reporter's identity."""
     tz = ZoneInfo(app.settings.tz)
-    catalog = app.dispatch.catalog
+    catalog = app.casework.catalog
     category = catalog.categories_by_id[case.category_id]
     return {
         "id": case.id,
@@ -90,7 +91,7 @@ def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str
         "community": catalog.area_name(case.community_id),
         "town": catalog.area_name(case.town_id),
         "department": catalog.department_name(case.department_id, locale),
-        "light": app.dispatch.light(case, now) or "",
+        "light": app.casework.light(case, now) or "",
         "escalation_level": case.escalation_level,
         "rework_count": case.rework_count,
         "extension_until": _local(case.extension_requested_until, tz),
@@ -125,11 +126,11 @@ async def _visible_case(request: web.Request) -> Case | web.Response:
     _ = gettext_of(request)
     number = request.match_info["number"]
     async with app.sessions() as session:
-        case = await q.case_by_number(session, number)
+        case = await queries.cases.case_by_number(session, number)
         if case is None:
             return error_page(request, 404, _("No such case."))
         visible = await session.scalar(
-            select(Case.id).where(Case.id == case.id, q.visible_to(user.actor))
+            select(Case.id).where(Case.id == case.id, queries.cases.visible_to(user.actor))
         )
     if visible is None:
         return error_page(request, 403, _("This case is not yours to see."))
@@ -140,11 +141,11 @@ async def _case_page(
     request: web.Request, case: Case, error: str = "", status: int = 200
 ) -> web.Response:
     app, user = app_of(request), user_of(request)
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     tz = ZoneInfo(app.settings.tz)
     async with app.sessions() as session:
-        events = await q.timeline(session, case.id)
-    catalog = app.dispatch.catalog
+        events = await queries.cases.timeline(session, case.id)
+    catalog = app.casework.catalog
     return render(
         request,
         "case.html",
@@ -183,16 +184,20 @@ async def case_page(request: web.Request) -> web.Response:
     return await _case_page(request, case)
 
 
-async def _params(request: web.Request, action: Action, form: Any) -> dict[str, Any]:
+async def _command(request: web.Request, action: Action, form: Any) -> StepCommand:
+    """The typed command for a step that carries more than a note; the bare action when the
+    form leaves it out (the use case then names what is missing)."""
     kind = PARAMS.get(action)
     if kind == "department" and form.get("department_id"):
-        return {"department_id": int(form["department_id"])}
+        department_id = int(form["department_id"])
+        return TransferTo(department_id) if action is Action.TRANSFER else DispatchTo(department_id)
     if kind == "until" and form.get("until"):
         tz = ZoneInfo(app_of(request).settings.tz)
-        return {"until": datetime.fromisoformat(form["until"]).replace(tzinfo=tz)}
+        return RequestExtension(datetime.fromisoformat(form["until"]).replace(tzinfo=tz))
     if kind == "into":
-        return {"into_case_id": await _merge_target(request, str(form.get("into") or ""))}
-    return {}
+        into = await _merge_target(request, str(form.get("into") or ""))
+        return action if into is None else MergeInto(into)
+    return action
 
 
 async def _merge_target(request: web.Request, number: str) -> int | None:
@@ -202,7 +207,9 @@ async def _merge_target(request: web.Request, number: str) -> int | None:
         return None
     async with app_of(request).sessions() as session:
         found = await session.scalar(
-            select(Case.id).where(Case.number == number, q.visible_to(user_of(request).actor))
+            select(Case.id).where(
+                Case.number == number, queries.cases.visible_to(user_of(request).actor)
+            )
         )
     if found is None:
         raise forms.FormError(
@@ -221,19 +228,18 @@ async def act(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         action = Action(str(form.get("action")))
-        params = await _params(request, action, form)
+        command = await _command(request, action, form)
         photos: list[PhotoRef] = []
         photo = form.get("photo")
         if isinstance(photo, web.FileField) and photo.filename:
             photos.append(save_upload(app.settings, photo, "console"))
-        await app.dispatch.act(
-            action,
+        await app.casework.steps.act(
+            command,
             case.id,
             user.person.id,
             str(form.get("note") or ""),
             int(str(form.get("version"))),
             photos,
-            **params,
         )
     except PermissionDenied as exc:
         return error_page(request, 403, explain(exc, locale_of(request)))
@@ -251,12 +257,12 @@ async def act(request: web.Request) -> web.Response:
 async def queue(request: web.Request) -> web.Response:
     """Each section pages on its own (`?to_file=2`), keeping the others where they are."""
     app, user = app_of(request), user_of(request)
-    now, loc = app.dispatch.clock(), locale_of(request)
+    now, loc = app.casework.clock(), locale_of(request)
     sections = []
     async with app.sessions() as session:
         for key, title in QUEUE_TITLES.items():
             pager = Pager(request, param=key)
-            total, found = await q.queue_section(
+            total, found = await queries.cases.queue_section(
                 session, user.actor, key, pager.offset, pager.limit
             )
             page = pager.page(found, total)

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from dispatch import console_queries as q
+from dispatch import queries
 from dispatch.assessment import Dimension, Figures, figures
 from models.enums import Role
 from web.console.base import app_of, gettext_of, locale_of, render, requires, user_of
@@ -55,7 +55,7 @@ def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def _name(app: Any, dimension: Dimension, key: int | None, locale: str) -> str:
-    catalog = app.dispatch.catalog
+    catalog = app.casework.catalog
     if key is None:
         return "—"
     if dimension is Dimension.DEPARTMENT:
@@ -77,13 +77,13 @@ def _value(f: Figures, column: str) -> str:
 async def _table(request: web.Request) -> tuple[date, date, Dimension, list[list[str]]]:
     app, user = app_of(request), user_of(request)
     tz = ZoneInfo(app.settings.tz)
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     start, end, dimension = _period(request, tz, now.astimezone(tz).date())
     lo, hi = _bounds(start, end, tz)
     area = user.actor.area_id
     keys = None
     if area is not None and dimension is not Dimension.DEPARTMENT:
-        keys = [a.id for a in app.dispatch.catalog.areas.values() if area in (a.id, a.parent_id)]
+        keys = [a.id for a in app.casework.catalog.areas.values() if area in (a.id, a.parent_id)]
     async with app.sessions() as session:
         rows = await figures(session, dimension, lo, hi, now, keys=keys)
     table = [
@@ -98,13 +98,15 @@ async def _table(request: web.Request) -> tuple[date, date, Dimension, list[list
 async def dashboard(request: web.Request) -> web.Response:
     app, user = app_of(request), user_of(request)
     tz = ZoneInfo(app.settings.tz)
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     start, end, dimension, table = await _table(request)
     lo, hi = _bounds(start, end, tz)
     pager = Pager(request, param="overdue")
     async with app.sessions() as session:
-        total, found = await q.overdue(session, user.actor, now, pager.offset, pager.limit)
-        days = await q.daily_counts(session, user.actor, lo, hi, app.settings.tz)
+        total, found = await queries.cases.overdue(
+            session, user.actor, now, pager.offset, pager.limit
+        )
+        days = await queries.statistics.daily_counts(session, user.actor, lo, hi, app.settings.tz)
     overdue = pager.page(found, total)
     peak = max([1, *(max(d.received, d.closed) for d in days)])
     return render(
@@ -150,7 +152,7 @@ async def export_csv(request: web.Request) -> web.Response:
 @requires(*Role)  # every console user: the case page's map shows them too
 async def grid_outlines(request: web.Request) -> web.Response:
     """The grid layer in force, the map's base (there are no tiles offline)."""
-    directory = app_of(request).dispatch.directory
+    directory = app_of(request).casework.directory
     return web.Response(
         body=directory.outlines,
         content_type="application/geo+json",
@@ -162,9 +164,9 @@ async def grid_outlines(request: web.Request) -> web.Response:
 @requires(*VIEWERS)
 async def open_cases(request: web.Request) -> web.Response:
     app, user = app_of(request), user_of(request)
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     async with app.sessions() as session:
-        rows = await q.open_cases_on_map(session, user.actor)
+        rows = await queries.cases.open_cases_on_map(session, user.actor)
     return web.json_response(
         [
             {
@@ -172,7 +174,7 @@ async def open_cases(request: web.Request) -> web.Response:
                 "lon": c.lon,
                 "lat": c.lat,
                 "status": c.status.value,
-                "light": app.dispatch.light(c, now) or "none",
+                "light": app.casework.light(c, now) or "none",
             }
             for c in rows
         ]
