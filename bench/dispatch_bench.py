@@ -45,7 +45,7 @@ SWEEP_BATCH_TARGET_MS = 50.0
 IDLE_SWEEP_TARGET_MS = 5.0
 INTAKE_TARGET_PER_S = 500.0
 FIGURES_TARGET_MS = 1000.0
-DEFAULT_BATCH = 50  # Dispatch.sweep's default
+DEFAULT_BATCH = 50  # EscalationSweep.sweep's default
 
 
 class TimedSession(AsyncSession):
@@ -70,7 +70,7 @@ def timed_sessions(engine: AsyncEngine) -> tuple[async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, class_=cls, expire_on_commit=False), log
 
 
-async def make_dispatch(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Casework:
+async def make_casework(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Casework:
     """The dispatcher as `gridgov serve` builds it, with its clock held at the fixture's now."""
     casework = Casework(
         sessions, GridDirectory(30.0), casework_settings(Settings()), clock=lambda: now
@@ -101,7 +101,7 @@ async def run(fixture: Fixture, options: DispatchOptions, command: str) -> Secti
     engine = create_engine(fixture.url, pool_size=20, max_overflow=10)
     try:
         sessions, log = timed_sessions(engine)
-        casework = await make_dispatch(sessions, fixture.now)
+        casework = await make_casework(sessions, fixture.now)
         await _sweep(section, engine, casework, log, fixture, options)
         await _intake(section, engine, fixture, options)
         await _figures(section, engine, fixture, options)
@@ -311,7 +311,7 @@ async def _scaling(
             engine = create_engine(url)
             try:
                 sessions, _log = timed_sessions(engine)
-                casework = await make_dispatch(sessions, small.now)
+                casework = await make_casework(sessions, small.now)
                 await casework.escalation.sweep(small.now)  # the catch-up sweep
                 after = await _idle(casework, small.now, 200)
                 await vacuum(engine, "cases")

@@ -23,6 +23,8 @@ from geo.bulk_csv import locate_csv
 from geo.errors import GeoError
 from geo.grids import GridFields
 from gridgov.app import App
+from gridgov.calendar_seed import official_days
+from gridgov.calendar_seed import seed as calendar_seed
 from gridgov.settings import Settings
 from models import Area, Department, Grid, OutboxMessage, Person, utcnow
 from models.enums import ChatKind, OutboxStatus, Role
@@ -240,6 +242,22 @@ async def cmd_outbox(app: App, args: argparse.Namespace) -> None:
     print(f"{len(rows)} undelivered shown; {backlog} pending")
 
 
+async def cmd_calendar_seed(app: App, args: argparse.Namespace) -> None:
+    """Enters a year's holidays and make-up working days from the `chinesecalendar` package;
+    days already in the calendar (an admin's own entries) are left as they are."""
+    days = official_days(args.year, app.casework.settings.working_hours.weekdays)
+    if not days:
+        raise CliError(f"the chinesecalendar package knows no holidays of {args.year}")
+    async with app.sessions() as session, session.begin():
+        added = await calendar_seed(session, days)
+    for day in added:
+        print(f"{day.day.isoformat()}\t{day.kind.value}\t{day.name}")
+    print(
+        f"{len(added)} days added, {len(days) - len(added)} already entered; "
+        "review them on the console's calendar page"
+    )
+
+
 def read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text("utf-8"))
@@ -305,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     out = sub.add_parser("outbox", help="list undeliverable and dead-lettered messages")
     out.add_argument("--limit", type=int, default=50)
 
+    cal = sub.add_parser("calendar").add_subparsers(dest="calendar_command", required=True)
+    seed = cal.add_parser("seed", help="enter a year's holidays and make-up days (调休)")
+    seed.add_argument("year", type=int)
     cfg = sub.add_parser("config").add_subparsers(dest="config_command", required=True)
     cfg_load = cfg.add_parser("load", help="load departments, categories, rules, calendar, people")
     cfg_load.add_argument("file")
@@ -320,6 +341,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], Any]] = {
     "config": cmd_config_load,
     "passwd": cmd_passwd,
     "outbox": cmd_outbox,
+    "calendar": cmd_calendar_seed,
 }
 
 

@@ -29,7 +29,7 @@ def slow_to_commit(monkeypatch: pytest.MonkeyPatch, casework: Casework) -> None:
         await dispatch_now(*args)
         await asyncio.sleep(0.3)
 
-    monkeypatch.setattr(casework, "_auto_dispatch", slowly)
+    monkeypatch.setattr(casework.intake, "_auto_dispatch", slowly)
 
 
 async def test_two_instances_confirming_one_draft_make_one_case(
