@@ -23,16 +23,21 @@ def official_days(year: int, weekdays: frozenset[int]) -> list[OfficialDay]:
     """Holidays that fall on working weekdays and make-up days that fall on days off (a
     holiday on a weekend is off anyway); empty when the package does not know the year."""
     holidays = [
-        OfficialDay(day, CalendarDayKind.HOLIDAY, holiday.chinese)
+        OfficialDay(day, CalendarDayKind.HOLIDAY, _chinese(holiday))
         for day, holiday in constants.holidays.items()
         if day.year == year and day.weekday() in weekdays
     ]
     makeups = [
-        OfficialDay(day, CalendarDayKind.WORKDAY, f"{holiday.chinese}调休")
+        OfficialDay(day, CalendarDayKind.WORKDAY, f"{_chinese(holiday)}调休")
         for day, holiday in constants.workdays.items()
         if day.year == year and day.weekday() not in weekdays
     ]
     return sorted(holidays + makeups)
+
+
+def _chinese(holiday: str) -> str:
+    """The package keys its days by the English name of the holiday."""
+    return constants.Holiday(holiday).chinese
 
 
 async def seed(session: AsyncSession, days: list[OfficialDay]) -> list[OfficialDay]:

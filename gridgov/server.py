@@ -60,7 +60,7 @@ async def serve(settings: Settings, demo: bool) -> None:
     base = f"http://{settings.http_host}:{settings.http_port}"
     print(f"gridgov is running: {base}/console/  (health: {base}/healthz)", flush=True)
     print(f"  Open311: {base}/open311/v2/discovery.json")
-    print(f"  grids: {len(app.dispatch.directory.info)} in layer {app.dispatch.directory.layer_id}")
+    print(f"  grids: {len(app.casework.directory.info)} in layer {app.casework.directory.layer_id}")
     mode = f"on ({settings.telegram_mode})" if telegram else "off (set GRIDGOV_TELEGRAM_TOKEN)"
     print(f"  telegram bot: {mode}")
     if demo:

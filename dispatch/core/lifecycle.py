@@ -173,7 +173,8 @@ class Transition:
         return step
 
     def _only_record(self, case: Case, now: datetime, step: Step, _: None) -> None:
-        """A step that changes nothing beyond its status and the event (urge)."""
+        """A step that changes nothing on the case: it goes on the record and to its recipients
+        (urge)."""
 
     def _file(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.filed_at = now
