@@ -42,13 +42,13 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.report import progress, stopwatch
+from dispatch.casework import Casework
 from dispatch.configuration import apply_catalog
-from dispatch.deadlines import Rung
+from dispatch.core.deadlines import Rung
+from dispatch.core.routing import Place
 from dispatch.geography import GridDirectory, import_layer
-from dispatch.routing import Place
-from dispatch.service import Dispatch
 from geo.boundaries import read_grid_layer
-from gridgov.app import dispatch_settings
+from gridgov.app import casework_settings
 from gridgov.sample import CATALOG_PATH, GRIDS_PATH
 from gridgov.sample.cases import DESCRIPTIONS
 from gridgov.settings import Settings
@@ -177,9 +177,9 @@ async def build_fixture(url: str, spec: FixtureSpec, now: datetime | None = None
     engine = create_engine(url)
     try:
         with stopwatch() as t:
-            dispatch = await load_county(engine, now)
+            casework = await load_county(engine, now)
         fixture.seconds["county"] = t[0]
-        generator = CaseGenerator(dispatch, spec, now)
+        generator = CaseGenerator(casework, spec, now)
         with stopwatch() as t:
             tables = await generator.generate(engine)
         fixture.seconds["generate"] = t[0]
@@ -205,7 +205,7 @@ async def build_fixture(url: str, spec: FixtureSpec, now: datetime | None = None
     return fixture
 
 
-async def load_county(engine: AsyncEngine, now: datetime) -> Dispatch:
+async def load_county(engine: AsyncEngine, now: datetime) -> Casework:
     """The sample county with one grid worker per grid and a known console password."""
     progress("loading the sample county")
     sessions = create_session_factory(engine)
@@ -229,11 +229,11 @@ async def load_county(engine: AsyncEngine, now: datetime) -> Dispatch:
         await session.execute(
             update(Person).where(Person.username.is_not(None)).values(password_hash=password)
         )
-    dispatch = Dispatch(
-        sessions, GridDirectory(30.0), dispatch_settings(Settings()), clock=lambda: now
+    casework = Casework(
+        sessions, GridDirectory(30.0), casework_settings(Settings()), clock=lambda: now
     )
-    await dispatch.refresh()
-    return dispatch
+    await casework.refresh()
+    return casework
 
 
 # -- generation -------------------------------------------------------------------------------
@@ -254,28 +254,28 @@ class Tables:
 class CaseGenerator:
     """Makes the cases of one county, kind by kind, as column arrays."""
 
-    def __init__(self, dispatch: Dispatch, spec: FixtureSpec, now: datetime) -> None:
-        self.dispatch = dispatch
+    def __init__(self, casework: Casework, spec: FixtureSpec, now: datetime) -> None:
+        self.casework = casework
         self.spec = spec
         self.now = now
         self.now_s = now.timestamp()
         self.rng = np.random.default_rng(spec.seed)
-        catalog = dispatch.catalog
+        catalog = casework.catalog
         self.categories: list[Category] = sorted(
             (c for c in catalog.categories.values() if c.parent_code and c.active),
             key=lambda c: c.code,
         )
-        policy = dispatch.settings.policy
+        policy = casework.settings.policy
         self.level_after_ws = (0.0, policy.level2_after_seconds, policy.level3_after_seconds)
 
     # The pieces every kind draws from.
 
     async def _setup(self, engine: AsyncEngine) -> None:
-        rng, dispatch = self.rng, self.dispatch
+        rng, casework = self.rng, self.casework
         sessions = create_session_factory(engine)
         async with sessions() as session:
             grids = (await session.scalars(select(Grid).order_by(Grid.code))).all()
-        info = dispatch.directory.info
+        info = casework.directory.info
         self.grid_codes = [g.code for g in grids]
         self.grid_ids = np.array([info[g.code].grid_id for g in grids])
         self.community_ids = np.array([info[g.code].community_id for g in grids])
@@ -309,7 +309,7 @@ class CaseGenerator:
         self.worker_ids = np.array([worker_of[code][0] for code in self.grid_codes])
         self.worker_names = np.array([worker_of[code][1] for code in self.grid_codes], dtype=object)
         # The responsible department per (category, grid), by the real routing rules.
-        routing, county = dispatch.catalog.routing, dispatch.directory.county_code or ""
+        routing, county = casework.catalog.routing, casework.directory.county_code or ""
         self.departments = np.array(
             [
                 [
@@ -319,7 +319,7 @@ class CaseGenerator:
                 for c in self.categories
             ]
         )
-        calendar = dispatch.catalog.calendar
+        calendar = casework.catalog.calendar
         self.limit_ws = np.array(
             [
                 calendar.limit_seconds(c.time_limit_value or 1, (c.time_limit_unit or "hours"))
@@ -524,7 +524,7 @@ class CaseGenerator:
         limit (next_check_at ahead), or overdue with the next rung of the ladder due."""
         kind = "overdue" if overdue else "running"
         cols = self._base(k, kind, (0.80, 0.17, 0.03))
-        rng, planner, now = self.rng, self.dispatch.planner, self.now
+        rng, planner, now = self.rng, self.casework.planner, self.now
         accepted_share = 0.8 if overdue else 0.7
         names = ("created", "filed", "dispatched", "accepted", "clock_started", "deadline")
         out = {n: np.full(k, np.nan) for n in (*names, "yellow", "next_check")}
@@ -591,7 +591,7 @@ class CaseGenerator:
 
     def _start_time(self, case: Case, span: float, overdue: bool) -> datetime:
         """A clock start that leaves the case inside its limit, or overdue, at `now`."""
-        planner, rng = self.dispatch.planner, self.rng
+        planner, rng = self.casework.planner, self.rng
         for _ in range(40):
             offset = span * (rng.uniform(1.05, 6.0) if overdue else rng.uniform(0.0, 1.0))
             start = self.now - timedelta(seconds=offset + (0 if overdue else 60))

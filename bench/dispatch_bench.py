@@ -31,11 +31,11 @@ from bench.cases_fixture import (
 )
 from bench.report import Row, Section, Stats, fmt_ms, markdown_table, progress, stopwatch
 from dispatch.assessment import Dimension, Figures, figures
-from dispatch.deadlines import RUNNING
+from dispatch.casework import Casework
+from dispatch.core.deadlines import RUNNING
 from dispatch.geography import GridDirectory
 from dispatch.intake import ReportDraft
-from dispatch.service import Dispatch
-from gridgov.app import dispatch_settings
+from gridgov.app import casework_settings
 from gridgov.settings import Settings
 from models import Case, Grid, Person
 from models.db import create_engine
@@ -45,7 +45,7 @@ SWEEP_BATCH_TARGET_MS = 50.0
 IDLE_SWEEP_TARGET_MS = 5.0
 INTAKE_TARGET_PER_S = 500.0
 FIGURES_TARGET_MS = 1000.0
-DEFAULT_BATCH = 50  # Dispatch.sweep's default
+DEFAULT_BATCH = 50  # EscalationSweep.sweep's default
 
 
 class TimedSession(AsyncSession):
@@ -70,13 +70,13 @@ def timed_sessions(engine: AsyncEngine) -> tuple[async_sessionmaker[AsyncSession
     return async_sessionmaker(engine, class_=cls, expire_on_commit=False), log
 
 
-async def make_dispatch(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Dispatch:
+async def make_casework(sessions: async_sessionmaker[AsyncSession], now: datetime) -> Casework:
     """The dispatcher as `gridgov serve` builds it, with its clock held at the fixture's now."""
-    dispatch = Dispatch(
-        sessions, GridDirectory(30.0), dispatch_settings(Settings()), clock=lambda: now
+    casework = Casework(
+        sessions, GridDirectory(30.0), casework_settings(Settings()), clock=lambda: now
     )
-    await dispatch.refresh()
-    return dispatch
+    await casework.refresh()
+    return casework
 
 
 @dataclass
@@ -101,8 +101,8 @@ async def run(fixture: Fixture, options: DispatchOptions, command: str) -> Secti
     engine = create_engine(fixture.url, pool_size=20, max_overflow=10)
     try:
         sessions, log = timed_sessions(engine)
-        dispatch = await make_dispatch(sessions, fixture.now)
-        await _sweep(section, engine, dispatch, log, fixture, options)
+        casework = await make_casework(sessions, fixture.now)
+        await _sweep(section, engine, casework, log, fixture, options)
         await _intake(section, engine, fixture, options)
         await _figures(section, engine, fixture, options)
     finally:
@@ -113,7 +113,7 @@ async def run(fixture: Fixture, options: DispatchOptions, command: str) -> Secti
 # -- the sweep --------------------------------------------------------------------------------
 
 
-async def naive_due(session: AsyncSession, dispatch: Dispatch, now: datetime) -> list[Case]:
+async def naive_due(session: AsyncSession, casework: Casework, now: datetime) -> list[Case]:
     """The sweep without `next_check_at`: every running case with a deadline, loaded and
     checked against the ladder in Python."""
     cases = (
@@ -123,7 +123,7 @@ async def naive_due(session: AsyncSession, dispatch: Dispatch, now: datetime) ->
             .where(Case.status.in_(RUNNING), Case.deadline_at.is_not(None))
         )
     ).all()
-    planner = dispatch.planner
+    planner = casework.planner
     return [c for c in cases if planner.due_rungs(c, now)]
 
 
@@ -149,7 +149,7 @@ async def _restore_due(engine: AsyncEngine) -> None:
 async def _sweep(
     section: Section,
     engine: AsyncEngine,
-    dispatch: Dispatch,
+    casework: Casework,
     log: list[float],
     fixture: Fixture,
     options: DispatchOptions,
@@ -160,12 +160,12 @@ async def _sweep(
     progress(f"naive scan for due cases over the open ones ({due:,} due)")
     naive_s = []
     for _ in range(3):
-        async with dispatch.sessions() as session:
+        async with casework.sessions() as session:
             with stopwatch() as t:
-                found = await naive_due(session, dispatch, now)
+                found = await naive_due(session, casework, now)
             naive_s.append(t[0])
     naive_found = len(found)
-    async with dispatch.sessions() as session:
+    async with casework.sessions() as session:
         running = await session.scalar(
             select(text("count(*)")).select_from(Case).where(Case.status.in_(RUNNING))
         )
@@ -179,7 +179,7 @@ async def _sweep(
             await _restore_due(engine)
             log.clear()
             with stopwatch() as t:
-                fired = await dispatch.sweep(now, batch=batch)
+                fired = await casework.escalation.sweep(now, batch=batch)
             drains.setdefault(batch, []).append(t[0])
             fired_total = len(fired)
             # One transaction per batch: `due // batch` full ones, then the rest (or none).
@@ -213,11 +213,11 @@ async def _sweep(
     progress("idle sweep")
     await vacuum(engine, "cases")
     await _restore_due(engine)
-    await dispatch.sweep(now)
-    idle_after = await _idle(dispatch, now, options.idle_runs)
-    plan = await _explain_claim(engine, dispatch, now)
+    await casework.escalation.sweep(now)
+    idle_after = await _idle(casework, now, options.idle_runs)
+    plan = await _explain_claim(engine, casework, now)
     await vacuum(engine, "cases")
-    idle_clean = await _idle(dispatch, now, options.idle_runs)
+    idle_clean = await _idle(casework, now, options.idle_runs)
     for label, stats, note in (
         ("sweep: idle, right after the catch-up sweep", idle_after, "before VACUUM"),
         ("sweep: idle, table vacuumed", idle_clean, "as autovacuum leaves it"),
@@ -253,11 +253,11 @@ async def _sweep(
         await _scaling(section, fixture, idle_after, idle_clean, naive)
 
 
-async def _idle(dispatch: Dispatch, now: datetime, runs: int) -> Stats:
+async def _idle(casework: Casework, now: datetime, runs: int) -> Stats:
     seconds = []
     for _ in range(runs):
         with stopwatch() as t:
-            fired = await dispatch.sweep(now)
+            fired = await casework.escalation.sweep(now)
         assert not fired, "the idle sweep found work"
         seconds.append(t[0])
     return Stats.of(seconds)
@@ -269,9 +269,9 @@ async def vacuum(engine: AsyncEngine, table: str) -> None:
         await conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
 
 
-async def _explain_claim(engine: AsyncEngine, dispatch: Dispatch, now: datetime) -> str:
+async def _explain_claim(engine: AsyncEngine, casework: Casework, now: datetime) -> str:
     with captured_sql(engine) as statements:
-        await dispatch.sweep(now)
+        await casework.escalation.sweep(now)
     claim = next(s for s in statements if "FOR UPDATE" in s[0])
     return await explain(engine, *claim)
 
@@ -311,16 +311,16 @@ async def _scaling(
             engine = create_engine(url)
             try:
                 sessions, _log = timed_sessions(engine)
-                dispatch = await make_dispatch(sessions, small.now)
-                await dispatch.sweep(small.now)  # the catch-up sweep
-                after = await _idle(dispatch, small.now, 200)
+                casework = await make_casework(sessions, small.now)
+                await casework.escalation.sweep(small.now)  # the catch-up sweep
+                after = await _idle(casework, small.now, 200)
                 await vacuum(engine, "cases")
-                clean = await _idle(dispatch, small.now, 200)
+                clean = await _idle(casework, small.now, 200)
                 scans = []
                 for _ in range(3):
                     async with sessions() as session:
                         with stopwatch() as t:
-                            await naive_due(session, dispatch, small.now)
+                            await naive_due(session, casework, small.now)
                         scans.append(t[0])
             finally:
                 await engine.dispose()
@@ -382,10 +382,10 @@ async def _reporters(engine: AsyncEngine, rng: np.random.Generator) -> list[Repo
 
 
 def _drafts(
-    dispatch: Dispatch, reporters: list[Reporter], n: int, source: CaseSource, seed: int
+    casework: Casework, reporters: list[Reporter], n: int, source: CaseSource, seed: int
 ) -> list[ReportDraft]:
     rng = np.random.default_rng(seed)
-    codes = sorted(c.code for c in dispatch.catalog.categories.values() if c.parent_code)
+    codes = sorted(c.code for c in casework.catalog.categories.values() if c.parent_code)
     drafts = []
     for i in range(n):
         reporter = reporters[int(rng.integers(len(reporters)))]
@@ -411,7 +411,7 @@ def _drafts(
 
 
 async def intake(
-    dispatch: Dispatch, drafts: list[ReportDraft], clients: int
+    casework: Casework, drafts: list[ReportDraft], clients: int
 ) -> tuple[float, list[float]]:
     """Reports sent by `clients` concurrent tasks; (wall seconds, per-report latencies)."""
     queue = iter(drafts)
@@ -420,7 +420,7 @@ async def intake(
     async def client() -> None:
         for draft in queue:
             started = time.perf_counter()
-            result = await dispatch.report(draft)
+            result = await casework.intake.report(draft)
             latencies.append(time.perf_counter() - started)
             assert result.created
 
@@ -435,13 +435,13 @@ async def _intake(
     sessions = async_sessionmaker(engine, expire_on_commit=False)
     # Reports get real, advancing times from the fixture's now on.
     started = time.perf_counter()
-    dispatch = Dispatch(
+    casework = Casework(
         sessions,
         GridDirectory(30.0),
-        dispatch_settings(Settings()),
+        casework_settings(Settings()),
         clock=lambda: fixture.now + timedelta(seconds=time.perf_counter() - started),
     )
-    await dispatch.refresh()
+    await casework.refresh()
     reporters = await _reporters(engine, np.random.default_rng(options.seed))
     lines: list[list[object]] = []
     best: dict[CaseSource, tuple[float, int]] = {}
@@ -449,13 +449,13 @@ async def _intake(
         (CaseSource.CITIZEN, "citizen report: case + event + outbox"),
         (CaseSource.GRID_WORKER, "grid worker report: + auto file and dispatch"),
     ):
-        warm = _drafts(dispatch, reporters, 50, source, options.seed)
-        await intake(dispatch, warm, 4)
+        warm = _drafts(casework, reporters, 50, source, options.seed)
+        await intake(casework, warm, 4)
         for clients in options.clients:
             progress(f"report intake: {label}, {clients} clients")
             seed = options.seed + clients + (100 if source is CaseSource.GRID_WORKER else 0)
-            drafts = _drafts(dispatch, reporters, options.reports, source, seed)
-            wall, latencies = await intake(dispatch, drafts, clients)
+            drafts = _drafts(casework, reporters, options.reports, source, seed)
+            wall, latencies = await intake(casework, drafts, clients)
             rate = len(drafts) / wall
             stats = Stats.of(latencies)
             lines.append(

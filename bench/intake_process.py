@@ -12,9 +12,9 @@ import numpy as np
 from sqlalchemy.ext.asyncio import async_sessionmaker
 
 from bench.dispatch_bench import _drafts, _reporters, intake
+from dispatch.casework import Casework
 from dispatch.geography import GridDirectory
-from dispatch.service import Dispatch
-from gridgov.app import dispatch_settings
+from gridgov.app import casework_settings
 from gridgov.settings import Settings
 from models.db import create_engine
 from models.enums import CaseSource
@@ -31,18 +31,18 @@ async def run(
 ) -> float:
     engine = create_engine(url)
     started = time.perf_counter()
-    dispatch = Dispatch(
+    casework = Casework(
         async_sessionmaker(engine, expire_on_commit=False),
         GridDirectory(30.0),
-        dispatch_settings(Settings()),
+        casework_settings(Settings()),
         clock=lambda: now + timedelta(seconds=time.perf_counter() - started),
     )
-    await dispatch.refresh()
+    await casework.refresh()
     reporters = await _reporters(engine, np.random.default_rng(seed))
-    drafts = _drafts(dispatch, reporters, reports, source, seed)
-    await intake(dispatch, _drafts(dispatch, reporters, 20, source, seed + 1), 4)  # warm up
+    drafts = _drafts(casework, reporters, reports, source, seed)
+    await intake(casework, _drafts(casework, reporters, 20, source, seed + 1), 4)  # warm up
     await asyncio.sleep(max(0.0, start_at - time.time()))
-    await intake(dispatch, drafts, clients)
+    await intake(casework, drafts, clients)
     finished = time.time()
     await engine.dispose()
     return finished

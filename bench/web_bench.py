@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.cases_fixture import BENCH_PASSWORD, COUNTY_SUPERVISOR, SHANGHAI, Fixture
-from bench.dispatch_bench import captured_sql, explain, make_dispatch
+from bench.dispatch_bench import captured_sql, explain, make_casework
 from bench.report import Row, Section, Stats, fmt_ms, markdown_table, progress
 from gridgov.app import App
 from gridgov.settings import Settings
@@ -51,12 +51,12 @@ async def run(fixture: Fixture, options: WebOptions, command: str) -> Section:
     engine = create_engine(fixture.url)
     sessions = create_session_factory(engine)
     try:
-        dispatch = await make_dispatch(sessions, fixture.now)
+        casework = await make_casework(sessions, fixture.now)
         with tempfile.TemporaryDirectory() as media:
             settings = Settings(
                 database_url=fixture.url, public_url="http://bench.local", media_dir=Path(media)
             )
-            app = App(settings, engine, sessions, dispatch, {})
+            app = App(settings, engine, sessions, casework, {})
             async with TestClient(TestServer(create_web_app(app))) as client:
                 scenarios = await _scenarios(app, fixture, options)
                 logged_in = False

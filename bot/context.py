@@ -5,17 +5,17 @@ from zoneinfo import ZoneInfo
 
 from aiogram.utils.i18n import I18n
 
-from dispatch.service import Dispatch
+from dispatch.casework import Casework
 
 CHANNEL = "telegram"
 
 
 @dataclass(frozen=True)
 class BotContext:
-    dispatch: Dispatch
+    casework: Casework
     i18n: I18n
     max_upload_bytes: int = 10 * 1024 * 1024
 
     @property
     def tz(self) -> ZoneInfo:
-        return self.dispatch.settings.tz
+        return self.casework.settings.tz

@@ -6,7 +6,7 @@ from pathlib import Path
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n.context import get_i18n
 
-from dispatch.errors import DomainError, explain
+from dispatch.core.errors import DomainError, explain
 
 LOCALES_DIR = Path(__file__).parent / "locales"
 DEFAULT_LOCALE = "zh_CN"

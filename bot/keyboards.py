@@ -14,8 +14,8 @@ from aiogram.types import (
 from aiogram.utils.i18n import gettext as _
 
 from bot.callbacks import CaseCb, CategoryCb, ExtensionCb, ReportCb, VerifyCb
+from dispatch.core.lifecycle import Action
 from dispatch.intake import DuplicateCandidate
-from dispatch.lifecycle import Action
 from models import Category, Department
 
 REMOVE = ReplyKeyboardRemove()

@@ -22,8 +22,8 @@ class IdempotencyMiddleware(BaseMiddleware):
     """Records the update id in its own transaction first; a redelivered update is dropped."""
 
     def __init__(self, ctx: BotContext) -> None:
-        self.sessions = ctx.dispatch.sessions
-        self.clock = ctx.dispatch.clock
+        self.sessions = ctx.casework.sessions
+        self.clock = ctx.casework.clock
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
@@ -43,7 +43,7 @@ class IdentityMiddleware(BaseMiddleware):
     """Puts the registered person behind the Telegram user into `data["person"]` (or None)."""
 
     def __init__(self, ctx: BotContext) -> None:
-        self.sessions = ctx.dispatch.sessions
+        self.sessions = ctx.casework.sessions
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")

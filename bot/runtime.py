@@ -61,9 +61,9 @@ def create_bot(settings: Settings) -> Bot:
 
 def build_dispatcher(app: App, settings: Settings) -> Dispatcher:
     i18n = build_i18n(settings.default_locale)
-    ctx = BotContext(app.dispatch, i18n, settings.max_upload_bytes)
+    ctx = BotContext(app.casework, i18n, settings.max_upload_bytes)
     storage = DatabaseStorage(
-        app.sessions, timedelta(minutes=settings.draft_ttl_minutes), app.dispatch.clock
+        app.sessions, timedelta(minutes=settings.draft_ttl_minutes), app.casework.clock
     )
     # One update at a time per chat and user, so a double tap cannot race itself.
     dp = Dispatcher(storage=storage, events_isolation=SimpleEventIsolation(), ctx=ctx)

@@ -1,6 +1,6 @@
 """How a case looks in a chat: the card, the message of each outbox kind (with a dispatcher's
 decision buttons where one is awaited), and a dispatcher's message once decided. Everything
-is rendered from `Dispatch.snapshot` payloads in the current gettext locale, as HTML."""
+is rendered from `Casework.snapshot` payloads in the current gettext locale, as HTML."""
 
 from dataclasses import dataclass
 from datetime import datetime
@@ -12,8 +12,8 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
 from bot import keyboards
-from dispatch.errors import N_
-from dispatch.lifecycle import Action
+from dispatch.core.errors import N_
+from dispatch.core.lifecycle import Action
 
 LIGHTS = {"green": "🟢", "yellow": "🟡", "red": "🔴"}
 STATUS = {

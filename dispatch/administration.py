@@ -14,10 +14,10 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.errors import N_, InvalidInput, NotFound
+from dispatch.casework import Casework
+from dispatch.core.errors import N_, InvalidInput, NotFound
 from dispatch.geography import ImportSummary, import_layer, open_cases_in_removed_grids
 from dispatch.registration import create_invite
-from dispatch.service import Dispatch
 from geo.boundaries import read_grid_layer
 from geo.grids import GridFields
 from models import GRID_LEVEL, CalendarDay, Category, ChatBinding, OutboxMessage, RoutingRule
@@ -55,18 +55,18 @@ class LayerImport:
 
 
 class Administration:
-    def __init__(self, dispatch: Dispatch) -> None:
-        self.dispatch = dispatch
+    def __init__(self, casework: Casework) -> None:
+        self.casework = casework
 
     @asynccontextmanager
     async def _change(self) -> AsyncIterator[AsyncSession]:
         """One transaction; the dispatcher reloads its configuration once it is committed."""
-        async with self.dispatch.sessions() as session, session.begin():
+        async with self.casework.sessions() as session, session.begin():
             yield session
-        await self.dispatch.refresh()
+        await self.casework.refresh()
 
     def _check_department(self, department_id: int | None) -> None:
-        if department_id is not None and department_id not in self.dispatch.catalog.departments:
+        if department_id is not None and department_id not in self.casework.catalog.departments:
             raise InvalidInput(N_("Office %(id)s does not exist."), id=department_id)
 
     # -- categories -------------------------------------------------------------------
@@ -105,13 +105,13 @@ class Administration:
         self, category_code: str, area_code: str, department_id: int
     ) -> None:
         """Category (小类 or 大类) × grid, community, town or county → office."""
-        catalog = self.dispatch.catalog
+        catalog = self.casework.catalog
         category_code, area_code = category_code.strip(), area_code.strip()
         if category_code not in catalog.categories:
             raise InvalidInput(N_("Unknown category %(code)s."), code=category_code)
         if not area_code:
             raise InvalidInput(N_("Give the area code of the rule."))
-        if area_code in self.dispatch.directory.info:
+        if area_code in self.casework.directory.info:
             level = GRID_LEVEL
         else:
             area = next((a for a in catalog.areas.values() if a.code == area_code), None)
@@ -155,7 +155,7 @@ class Administration:
         name = name.strip()
         if len(name) > MAX_DAY_NAME:
             raise InvalidInput(N_("The name is longer than %(max)d characters."), max=MAX_DAY_NAME)
-        weekdays = self.dispatch.settings.working_hours.weekdays
+        weekdays = self.casework.settings.working_hours.weekdays
         if kind is CalendarDayKind.WORKDAY and day.weekday() in weekdays:
             raise InvalidInput(
                 N_("%(day)s is a working day anyway; a make-up working day is a day off worked."),
@@ -180,7 +180,7 @@ class Administration:
     ) -> str:
         """A one-time code that binds a group chat (sent there with /bind) to an office, or to
         the supervisors of an area (None: the county's)."""
-        catalog = self.dispatch.catalog
+        catalog = self.casework.catalog
         if kind is ChatKind.OFFICE:
             if department_id is None:
                 raise InvalidInput(N_("Choose the office the chat is for."))
@@ -192,10 +192,10 @@ class Administration:
             if area_id is not None and catalog.areas[area_id].level is AreaLevel.COUNTY:
                 area_id = None  # the county's supervisors are those without an area
             department_id = None
-        async with self.dispatch.sessions() as session, session.begin():
+        async with self.casework.sessions() as session, session.begin():
             invite = await create_invite(
                 session,
-                self.dispatch.clock(),
+                self.casework.clock(),
                 chat_kind=kind,
                 department_id=department_id,
                 area_id=area_id,
@@ -204,7 +204,7 @@ class Administration:
 
     async def remove_chat_binding(self, binding_id: int) -> None:
         """The chat hears nothing more; the office's members are told one by one instead."""
-        async with self.dispatch.sessions() as session, session.begin():
+        async with self.casework.sessions() as session, session.begin():
             binding = await session.get(ChatBinding, binding_id)
             if binding is None:
                 raise NotFound(N_("Chat binding %(id)s does not exist."), id=binding_id)
@@ -221,7 +221,7 @@ class Administration:
         """Reads and validates the file (geo.errors.GridLayerError lists every problem, and
         nothing is imported), then replaces the layer in one transaction."""
         layer = await asyncio.to_thread(read_grid_layer, path, fields)
-        county = self.dispatch.directory.county_code
+        county = self.casework.directory.county_code
         found = sorted({f.county_code for f in layer.features})
         if county and found != [county]:
             raise InvalidInput(
@@ -243,7 +243,7 @@ class Administration:
 
     async def retry_message(self, message_id: int) -> None:
         """A dead-lettered or undeliverable message goes back to the delivery queue, as new."""
-        async with self.dispatch.sessions() as session, session.begin():
+        async with self.casework.sessions() as session, session.begin():
             message = await session.get(OutboxMessage, message_id, with_for_update=True)
             if message is None:
                 raise NotFound(N_("Message %(id)s does not exist."), id=message_id)
@@ -254,5 +254,5 @@ class Administration:
                 )
             message.status = OutboxStatus.PENDING
             message.attempts = 0
-            message.next_attempt_at = self.dispatch.clock()
+            message.next_attempt_at = self.casework.clock()
             message.claimed_until = None

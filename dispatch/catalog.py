@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.routing import RoutingTable
-from dispatch.workcalendar import WorkCalendar, WorkingHours
+from dispatch.core.routing import RoutingTable
+from dispatch.core.workcalendar import WorkCalendar, WorkingHours
 from models import Area, CalendarDay, Category, Department, RoutingRule
 from models.enums import CalendarDayKind
 

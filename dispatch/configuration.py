@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.errors import N_, InvalidInput
+from dispatch.core.errors import N_, InvalidInput
 from models import GRID_LEVEL, Area, CalendarDay, Category, Department, Grid, Person, RoutingRule
 from models.enums import AreaLevel, CalendarDayKind, ClockStart, DepartmentKind, Role, TimeLimitUnit
 

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from dispatch.errors import N_, InvalidInput
+from dispatch.core.errors import N_, InvalidInput
 from models.enums import CaseSource, CoordSystem
 
 MAX_DESCRIPTION = 4000

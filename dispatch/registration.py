@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.errors import N_, InvalidInput, NotFound
+from dispatch.core.errors import N_, InvalidInput, NotFound
 from models import ApiKey, ChatBinding, ChatIdentity, Invite, Person
 from models.enums import ChatKind
 

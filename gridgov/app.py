@@ -9,21 +9,21 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dispatch import bot_queries
+from dispatch import queries
+from dispatch.casework import Casework, CaseworkSettings
 from dispatch.channels import Channel, LogChannel
-from dispatch.deadlines import EscalationPolicy
+from dispatch.core.deadlines import EscalationPolicy
+from dispatch.core.workcalendar import WorkingHours
 from dispatch.delivery import OutboxWorker
 from dispatch.geography import GridDirectory
-from dispatch.service import Dispatch, DispatchSettings
-from dispatch.workcalendar import WorkingHours
 from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
 
 log = logging.getLogger("gridgov")
 
 
-def dispatch_settings(settings: Settings) -> DispatchSettings:
-    return DispatchSettings(
+def casework_settings(settings: Settings) -> CaseworkSettings:
+    return CaseworkSettings(
         tz=ZoneInfo(settings.tz),
         working_hours=WorkingHours.from_spec(settings.working_hours),
         policy=EscalationPolicy(
@@ -42,7 +42,7 @@ class App:
     settings: Settings
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
-    dispatch: Dispatch
+    casework: Casework
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
 
@@ -51,8 +51,8 @@ class App:
         engine = create_engine(settings.database_url)
         sessions = create_session_factory(engine)
         directory = GridDirectory(settings.locate_tolerance_m)
-        dispatch = Dispatch(sessions, directory, dispatch_settings(settings))
-        return cls(settings, engine, sessions, dispatch, {"log": LogChannel()})
+        casework = Casework(sessions, directory, casework_settings(settings))
+        return cls(settings, engine, sessions, casework, {"log": LogChannel()})
 
     def outbox_worker(self) -> OutboxWorker:
         return OutboxWorker(
@@ -62,19 +62,19 @@ class App:
     async def refresh_configuration(self) -> None:
         """Takes up what another instance or an admin changed: categories, rules, the
         calendar (a few small queries) and a new grid layer (only when there is one)."""
-        layer = self.dispatch.directory.layer_id
-        await self.dispatch.refresh()
-        if self.dispatch.directory.layer_id != layer:
-            log.info("grid layer %s loaded", self.dispatch.directory.layer_id)
+        layer = self.casework.directory.layer_id
+        await self.casework.refresh()
+        if self.casework.directory.layer_id != layer:
+            log.info("grid layer %s loaded", self.casework.directory.layer_id)
 
     async def purge_chat_records(self) -> tuple[int, int]:
         """Forgets drafts past their TTL and update ids Telegram can no longer redeliver."""
-        now = self.dispatch.clock()
+        now = self.casework.clock()
         async with self.sessions() as session, session.begin():
-            drafts = await bot_queries.purge_chat_states(
+            drafts = await queries.chats.purge_chat_states(
                 session, now - timedelta(minutes=self.settings.draft_ttl_minutes)
             )
-            updates = await bot_queries.purge_processed_updates(session, now - timedelta(days=2))
+            updates = await queries.chats.purge_processed_updates(session, now - timedelta(days=2))
         return drafts, updates
 
     def start_scheduler(self) -> AsyncIOScheduler:
@@ -85,7 +85,11 @@ class App:
         worker = self.outbox_worker()
         common = dict(max_instances=1, coalesce=True)
         scheduler.add_job(
-            self.dispatch.sweep, "interval", seconds=s.sweep_interval_s, id="sweep", **common
+            self.casework.escalation.sweep,
+            "interval",
+            seconds=s.sweep_interval_s,
+            id="sweep",
+            **common,
         )
         scheduler.add_job(
             worker.run_once, "interval", seconds=s.outbox_interval_s, id="outbox", **common
@@ -99,7 +103,7 @@ class App:
         )
         hour, minute = (int(x) for x in s.digest_time.split(":"))
         scheduler.add_job(
-            self.dispatch.queue_digests, "cron", hour=hour, minute=minute, id="digest", **common
+            self.casework.digests.queue, "cron", hour=hour, minute=minute, id="digest", **common
         )
         scheduler.add_job(
             self.purge_chat_records, "interval", minutes=15, id="chat-purge", **common

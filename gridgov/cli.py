@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, select
 
 from dispatch.configuration import apply_catalog
-from dispatch.errors import DomainError
+from dispatch.core.errors import DomainError
 from dispatch.geography import import_layer, open_cases_in_removed_grids
 from dispatch.registration import create_api_key, create_invite
 from geo.boundaries import read_grid_layer
@@ -23,6 +23,8 @@ from geo.bulk_csv import locate_csv
 from geo.errors import GeoError
 from geo.grids import GridFields
 from gridgov.app import App
+from gridgov.calendar_seed import official_days
+from gridgov.calendar_seed import seed as calendar_seed
 from gridgov.settings import Settings
 from models import Area, Department, Grid, OutboxMessage, Person, utcnow
 from models.enums import ChatKind, OutboxStatus, Role
@@ -51,7 +53,7 @@ def progress_printer(label: str) -> Callable[[int, int], None] | None:
 async def _with_app(settings: Settings, work: Callable[[App], Any]) -> Any:
     app = App.build(settings)
     try:
-        await app.dispatch.refresh()
+        await app.casework.refresh()
         return await work(app)
     finally:
         await app.close()
@@ -80,7 +82,7 @@ async def cmd_grids_import(app: App, args: argparse.Namespace) -> None:
 
 
 async def cmd_locate(app: App, args: argparse.Namespace) -> None:
-    directory = app.dispatch.directory
+    directory = app.casework.directory
     if directory.index is None:
         raise CliError("no grid layer imported yet: run `gridgov grids import FILE` first")
     if args.csv:
@@ -117,8 +119,8 @@ async def cmd_locate(app: App, args: argparse.Namespace) -> None:
 async def cmd_sweep(app: App, args: argparse.Namespace) -> None:
     now = datetime.fromisoformat(args.now) if args.now else utcnow()
     if now.tzinfo is None:
-        now = now.replace(tzinfo=app.dispatch.settings.tz)
-    fired = await app.dispatch.sweep(now)
+        now = now.replace(tzinfo=app.casework.settings.tz)
+    fired = await app.casework.escalation.sweep(now)
     for e in fired:
         print(f"{e.case_number}\t{e.rung.name.lower()}\t{e.department}")
     print(f"{len(fired)} escalations as of {now.isoformat()}")
@@ -240,6 +242,22 @@ async def cmd_outbox(app: App, args: argparse.Namespace) -> None:
     print(f"{len(rows)} undelivered shown; {backlog} pending")
 
 
+async def cmd_calendar_seed(app: App, args: argparse.Namespace) -> None:
+    """Enters a year's holidays and make-up working days from the `chinesecalendar` package;
+    days already in the calendar (an admin's own entries) are left as they are."""
+    days = official_days(args.year, app.casework.settings.working_hours.weekdays)
+    if not days:
+        raise CliError(f"the chinesecalendar package knows no holidays of {args.year}")
+    async with app.sessions() as session, session.begin():
+        added = await calendar_seed(session, days)
+    for day in added:
+        print(f"{day.day.isoformat()}\t{day.kind.value}\t{day.name}")
+    print(
+        f"{len(added)} days added, {len(days) - len(added)} already entered; "
+        "review them on the console's calendar page"
+    )
+
+
 def read_json(path: Path) -> dict[str, Any]:
     try:
         return json.loads(path.read_text("utf-8"))
@@ -305,6 +323,9 @@ def build_parser() -> argparse.ArgumentParser:
     out = sub.add_parser("outbox", help="list undeliverable and dead-lettered messages")
     out.add_argument("--limit", type=int, default=50)
 
+    cal = sub.add_parser("calendar").add_subparsers(dest="calendar_command", required=True)
+    seed = cal.add_parser("seed", help="enter a year's holidays and make-up days (调休)")
+    seed.add_argument("year", type=int)
     cfg = sub.add_parser("config").add_subparsers(dest="config_command", required=True)
     cfg_load = cfg.add_parser("load", help="load departments, categories, rules, calendar, people")
     cfg_load.add_argument("file")
@@ -320,6 +341,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], Any]] = {
     "config": cmd_config_load,
     "passwd": cmd_passwd,
     "outbox": cmd_outbox,
+    "calendar": cmd_calendar_seed,
 }
 
 

@@ -39,7 +39,7 @@ def _bot(settings: Settings, app: App, webapp: web.Application) -> tuple[Bot, Di
 
 async def serve(settings: Settings, demo: bool) -> None:
     app = App.build(settings)
-    await app.dispatch.refresh()
+    await app.casework.refresh()
     if demo and await load_sample(app):
         log.info("sample county loaded")
     webapp = create_web_app(app)
@@ -60,7 +60,7 @@ async def serve(settings: Settings, demo: bool) -> None:
     base = f"http://{settings.http_host}:{settings.http_port}"
     print(f"gridgov is running: {base}/console/  (health: {base}/healthz)", flush=True)
     print(f"  Open311: {base}/open311/v2/discovery.json")
-    print(f"  grids: {len(app.dispatch.directory.info)} in layer {app.dispatch.directory.layer_id}")
+    print(f"  grids: {len(app.casework.directory.info)} in layer {app.casework.directory.layer_id}")
     mode = f"on ({settings.telegram_mode})" if telegram else "off (set GRIDGOV_TELEGRAM_TOKEN)"
     print(f"  telegram bot: {mode}")
     if demo:

@@ -1,17 +1,47 @@
-"""SQLAlchemy models of the whole domain and the database session setup."""
+"""SQLAlchemy models of the whole domain and the database session setup.
 
-from models.base import Base, utcnow
-from models.cases import OPEN_STATUSES, Attachment, Case, CaseChatMessage, CaseEvent
-from models.catalog import GRID_LEVEL, ROUTING_LEVELS, CalendarDay, Category, RoutingRule
-from models.geography import Area, Grid, GridLayer
-from models.messaging import (
-    ChatState,
-    ConsoleSession,
-    LoginFailure,
-    OutboxMessage,
-    ProcessedUpdate,
-)
-from models.organisation import ApiKey, ChatBinding, ChatIdentity, Department, Invite, Person
+The names below load lazily (PEP 562), so that `models.enums`, plain enumerations shared with
+the pure core (`dispatch.core`), can be imported without loading SQLAlchemy."""
+
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from models.base import Base, utcnow
+    from models.cases import OPEN_STATUSES, Attachment, Case, CaseChatMessage, CaseEvent
+    from models.catalog import GRID_LEVEL, ROUTING_LEVELS, CalendarDay, Category, RoutingRule
+    from models.geography import Area, Grid, GridLayer
+    from models.messaging import (
+        ChatState,
+        ConsoleSession,
+        LoginFailure,
+        OutboxMessage,
+        ProcessedUpdate,
+    )
+    from models.organisation import ApiKey, ChatBinding, ChatIdentity, Department, Invite, Person
+
+_WHERE = {
+    "models.base": ("Base", "utcnow"),
+    "models.cases": ("OPEN_STATUSES", "Attachment", "Case", "CaseChatMessage", "CaseEvent"),
+    "models.catalog": ("GRID_LEVEL", "ROUTING_LEVELS", "CalendarDay", "Category", "RoutingRule"),
+    "models.geography": ("Area", "Grid", "GridLayer"),
+    "models.messaging": (
+        "ChatState",
+        "ConsoleSession",
+        "LoginFailure",
+        "OutboxMessage",
+        "ProcessedUpdate",
+    ),
+    "models.organisation": (
+        "ApiKey",
+        "ChatBinding",
+        "ChatIdentity",
+        "Department",
+        "Invite",
+        "Person",
+    ),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [
     "GRID_LEVEL",
@@ -41,3 +71,12 @@ __all__ = [
     "RoutingRule",
     "utcnow",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    """Loads every model module at the first use of any (their relationships name each other)."""
+    if name not in _MODULE_OF:
+        raise AttributeError(f"module 'models' has no attribute {name!r}")
+    for exported, module in _MODULE_OF.items():
+        globals()[exported] = getattr(import_module(module), exported)
+    return globals()[name]

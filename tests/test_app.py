@@ -13,7 +13,7 @@ from tests.dispatch.world import build_world
 
 async def test_old_drafts_and_update_ids_are_purged(engine: AsyncEngine) -> None:
     world = await build_world(engine)
-    d = world.dispatch
+    d = world.casework
     app = App(Settings(draft_ttl_minutes=60), engine, d.sessions, d)
     now = world.clock.now
     async with d.sessions() as s, s.begin():

@@ -5,20 +5,21 @@ import json
 import os
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dispatch.configuration import apply_catalog
 from dispatch.geography import import_layer
 from geo.boundaries import read_grid_layer
 from gridgov.sample import CATALOG_PATH, GRIDS_PATH
-from models import Case, Category, Grid, Invite, Person
+from models import CalendarDay, Case, Category, Grid, Invite, Person
 from models.db import create_session_factory
-from models.enums import CaseSource, CaseStatus, CoordSystem, LocationStatus
+from models.enums import CalendarDayKind, CaseSource, CaseStatus, CoordSystem, LocationStatus
 
 INSIDE = ("119.9700", "30.5400")
 
@@ -164,3 +165,25 @@ async def test_passwd_sets_a_console_password(county: str, engine: AsyncEngine) 
 
 def test_outbox_lists_what_was_not_delivered(county: str) -> None:
     assert "0 undelivered shown; 0 pending" in gridgov(county, "outbox").stdout
+
+
+async def test_calendar_seed_enters_a_year_once_and_keeps_an_admins_days(
+    county: str, engine: AsyncEngine
+) -> None:
+    async with create_session_factory(engine)() as s, s.begin():
+        await s.execute(delete(CalendarDay).where(func.extract("year", CalendarDay.day) == 2026))
+        s.add(CalendarDay(day=date(2026, 10, 1), kind=CalendarDayKind.HOLIDAY, name="本县自定"))
+    out = gridgov(county, "calendar", "seed", "2026").stdout
+    assert "2026-02-16\tholiday\t春节" in out
+    assert "2026-02-14\tworkday\t春节调休" in out  # a Saturday worked
+    assert "2026-10-01" not in out  # entered before: left as the admin wrote it
+    assert "2026-02-21" not in out  # a Saturday off anyway
+    async with create_session_factory(engine)() as s:
+        days = {d.day: d for d in (await s.scalars(select(CalendarDay))).all()}
+    assert days[date(2026, 10, 1)].name == "本县自定"
+    assert days[date(2026, 10, 2)].kind is CalendarDayKind.HOLIDAY
+    assert days[date(2026, 9, 20)].kind is CalendarDayKind.WORKDAY
+    again = gridgov(county, "calendar", "seed", "2026").stdout
+    assert again.startswith("0 days added")
+    unknown = gridgov(county, "calendar", "seed", "1999", check=False)
+    assert unknown.returncode == 1 and "1999" in unknown.stderr

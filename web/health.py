@@ -15,7 +15,7 @@ async def healthz(request: web.Request) -> web.Response:
             await session.execute(text("SELECT 1"))
     except Exception as exc:  # the answer is the health check's whole point
         return web.json_response({"status": "error", "database": type(exc).__name__}, status=503)
-    directory = app.dispatch.directory
+    directory = app.casework.directory
     return web.json_response(
         {
             "status": "ok",

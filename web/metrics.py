@@ -13,7 +13,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.registry import Collector
 
-from dispatch.console_queries import MetricsSnapshot, metrics_snapshot
+from dispatch.queries.statistics import MetricsSnapshot, metrics_snapshot
 from web.health import APP_KEY
 
 
@@ -69,7 +69,7 @@ async def metrics(request: web.Request) -> web.Response:
     async with app.sessions() as session:
         snapshot = await metrics_snapshot(session)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(snapshot, app.dispatch.clock()))
+    registry.register(SnapshotCollector(snapshot, app.casework.clock()))
     return web.Response(
         body=generate_latest(registry),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},

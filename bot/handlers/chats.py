@@ -19,7 +19,7 @@ async def migrated(message: Message, ctx: BotContext) -> None:
     else:
         assert message.migrate_from_chat_id is not None
         old, new = message.migrate_from_chat_id, message.chat.id
-    if await migrate_chat(ctx.dispatch.sessions, CHANNEL, str(old), str(new)):
+    if await migrate_chat(ctx.casework.sessions, CHANNEL, str(old), str(new)):
         log.info("chat %s moved to %s (supergroup)", old, new)
 
 

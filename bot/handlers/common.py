@@ -12,8 +12,8 @@ from aiogram.utils.i18n import gettext as _
 from bot import texts
 from bot.context import BotContext
 from bot.i18n import LOCALES, render_error
-from dispatch.errors import DomainError
-from dispatch.lifecycle import Action
+from dispatch.core.errors import DomainError
+from dispatch.core.lifecycle import Action
 from models import Case, Person
 
 T = TypeVar("T")
@@ -50,7 +50,7 @@ async def current_case(
 ) -> Case | None:
     """The case, if the button still fits it: the version the message showed, or a status in
     which the button still makes sense. A clear alert otherwise."""
-    case = await attempt(query, ctx.dispatch.find_case(str(case_id)))
+    case = await attempt(query, ctx.casework.find_case(str(case_id)))
     if case is None:
         return None
     if case.version != version and case.status.value not in statuses:
@@ -83,6 +83,6 @@ async def show_decision(
     note: str = "",
 ) -> None:
     """Re-renders a dispatcher's message in place with the decision taken on it."""
-    payload = {**ctx.dispatch.snapshot(case), "note": note.strip(), "actor": person.name}
+    payload = {**ctx.casework.snapshot(case), "note": note.strip(), "actor": person.name}
     text = texts.decision(action, payload, ctx.i18n.current_locale, ctx.tz)
     await edited(bot.edit_message_text(text=text, chat_id=chat_id, message_id=message_id))

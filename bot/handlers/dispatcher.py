@@ -13,8 +13,9 @@ from bot.context import BotContext
 from bot.handlers import steps
 from bot.handlers.common import attempt, current_case, edited, show_decision, stale_text
 from bot.i18n import render_error
-from dispatch.errors import DomainError
-from dispatch.lifecycle import Action
+from dispatch.core.commands import DispatchTo
+from dispatch.core.errors import DomainError
+from dispatch.core.lifecycle import Action
 from models import Case, Person
 from models.enums import Role
 
@@ -41,7 +42,7 @@ async def _dispatcher(query: CallbackQuery, person: Person) -> Message | None:
 def _offices(case: Case, ctx: BotContext) -> InlineKeyboardMarkup:
     """The offices to send the case to; not the one that returned it."""
     return keyboards.departments(
-        (d for d in ctx.dispatch.catalog.departments.values() if d.id != case.department_id),
+        (d for d in ctx.casework.catalog.departments.values() if d.id != case.department_id),
         ctx.i18n.current_locale,
         lambda d: DispatchCb(case_id=case.id, version=case.version, department_id=d).pack(),
     )
@@ -95,12 +96,13 @@ async def file_and_dispatch(
     """立案 then 派遣 to the office the routing rules name; when none is named (or the
     dispatch fails), the filed case waits for the dispatcher to choose the office."""
     filed = await attempt(
-        query, ctx.dispatch.act(Action.FILE, case.id, person.id, expected_version=case.version)
+        query,
+        ctx.casework.steps.act(Action.FILE, case.id, person.id, expected_version=case.version),
     )
     if filed is None:
         return
     try:
-        done = await ctx.dispatch.act(
+        done = await ctx.casework.steps.act(
             Action.DISPATCH, case.id, person.id, expected_version=filed.version
         )
     except DomainError as error:
@@ -121,17 +123,16 @@ async def dispatch_to(
     )
     if case is None:
         return
-    if callback_data.department_id not in ctx.dispatch.catalog.departments:
+    if callback_data.department_id not in ctx.casework.catalog.departments:
         await query.answer(_("This button is not valid any more."), show_alert=True)
         return
     done = await attempt(
         query,
-        ctx.dispatch.act(
-            Action.DISPATCH,
+        ctx.casework.steps.act(
+            DispatchTo(callback_data.department_id),
             case.id,
             person.id,
             expected_version=case.version,
-            department_id=callback_data.department_id,
         ),
     )
     if done is not None:
@@ -148,7 +149,7 @@ async def extension(
     message = await _dispatcher(query, person)
     if message is None:
         return
-    case = await attempt(query, ctx.dispatch.find_case(str(callback_data.case_id)))
+    case = await attempt(query, ctx.casework.find_case(str(callback_data.case_id)))
     if case is None:
         return
     pending = case.extension_requested_until
@@ -168,7 +169,7 @@ async def extension(
         return
     done = await attempt(
         query,
-        ctx.dispatch.act(
+        ctx.casework.steps.act(
             Action.APPROVE_EXTENSION, case.id, person.id, expected_version=case.version
         ),
     )

@@ -11,8 +11,8 @@ from bot.callbacks import CaseCb, TransferCb
 from bot.context import CHANNEL, BotContext
 from bot.handlers import steps
 from bot.handlers.common import attempt, current_case, drop_buttons
-from dispatch import bot_queries
-from dispatch.lifecycle import Action
+from dispatch import queries
+from dispatch.core.lifecycle import Action
 from models import Person
 from models.enums import ChatKind
 
@@ -31,8 +31,8 @@ async def _member(query: CallbackQuery, ctx: BotContext, person: Person) -> bool
     """In a group, the group must be bound to an office and the person must belong to it."""
     if query.message is None or query.message.chat.type == "private":
         return True
-    async with ctx.dispatch.sessions() as session:
-        binding = await bot_queries.chat_binding(session, CHANNEL, str(query.message.chat.id))
+    async with ctx.casework.sessions() as session:
+        binding = await queries.chats.chat_binding(session, CHANNEL, str(query.message.chat.id))
     if (
         binding is None
         or binding.kind is not ChatKind.OFFICE
@@ -59,13 +59,13 @@ async def card_button(
     if case is None:
         return
     if action is Action.ACCEPT:
-        done = await attempt(query, ctx.dispatch.act(Action.ACCEPT, case.id, person.id))
+        done = await attempt(query, ctx.casework.steps.act(Action.ACCEPT, case.id, person.id))
         if done is not None:
             await query.answer(_("Case #{number} accepted.").format(number=done.number))
         return
     if action is Action.TRANSFER:
         departments = [
-            d for d in ctx.dispatch.catalog.departments.values() if d.id != case.department_id
+            d for d in ctx.casework.catalog.departments.values() if d.id != case.department_id
         ]
         await query.answer()
         assert isinstance(query.message, Message)
@@ -97,7 +97,7 @@ async def transfer_to(
     )
     if case is None:
         return
-    if callback_data.department_id not in ctx.dispatch.catalog.departments:
+    if callback_data.department_id not in ctx.casework.catalog.departments:
         await query.answer(_("This button is not valid any more."), show_alert=True)
         return
     await query.answer()

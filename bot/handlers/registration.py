@@ -9,7 +9,7 @@ from aiogram.utils.i18n import gettext as _
 from bot.context import CHANNEL, BotContext
 from bot.handlers.common import attempt
 from bot.i18n import normalise_locale
-from dispatch import bot_queries
+from dispatch import queries
 from dispatch.registration import redeem_chat_invite, redeem_person_invite
 from models import Person
 from models.enums import Role
@@ -41,9 +41,9 @@ async def start(message: Message, command: CommandObject, ctx: BotContext, perso
     locale = normalise_locale(message.from_user.language_code)
 
     async def redeem() -> Person:
-        async with ctx.dispatch.sessions() as session, session.begin():
+        async with ctx.casework.sessions() as session, session.begin():
             found = await redeem_person_invite(
-                session, code, CHANNEL, str(message.from_user.id), ctx.dispatch.clock()
+                session, code, CHANNEL, str(message.from_user.id), ctx.casework.clock()
             )
             found.locale = locale
             return found
@@ -66,18 +66,18 @@ async def bind(message: Message, command: CommandObject, ctx: BotContext) -> Non
         return
 
     async def redeem() -> str:
-        async with ctx.dispatch.sessions() as session, session.begin():
+        async with ctx.casework.sessions() as session, session.begin():
             binding = await redeem_chat_invite(
                 session,
                 code,
                 CHANNEL,
                 str(message.chat.id),
                 message.chat.title or "",
-                ctx.dispatch.clock(),
+                ctx.casework.clock(),
             )
             if binding.department_id:
-                return ctx.dispatch.catalog.department_name(binding.department_id)
-            return ctx.dispatch.catalog.area_name(binding.area_id) or _("the county")
+                return ctx.casework.catalog.department_name(binding.department_id)
+            return ctx.casework.catalog.area_name(binding.area_id) or _("the county")
 
     name = await attempt(message, redeem())
     if name is not None:
@@ -91,8 +91,8 @@ async def lang(message: Message, command: CommandObject, ctx: BotContext, person
         )
         return
     locale = normalise_locale(command.args or ("zh" if person.locale == "en" else "en"))
-    async with ctx.dispatch.sessions() as session, session.begin():
-        await bot_queries.set_locale(session, person.id, locale)
+    async with ctx.casework.sessions() as session, session.begin():
+        await queries.people.set_locale(session, person.id, locale)
     with ctx.i18n.use_locale(locale):
         await message.answer(_("Language: English"))
 

@@ -16,9 +16,9 @@ from bot import keyboards, texts
 from bot.callbacks import CategoryCb, ReportCb
 from bot.context import BotContext
 from bot.handlers.common import attempt, drop_buttons, edited, is_cancel
-from dispatch import bot_queries
+from dispatch import queries
 from dispatch.intake import MAX_PHOTOS, PhotoRef, ReportDraft
-from dispatch.service import ReportResult
+from dispatch.usecases.intake import ReportResult
 from models import Person
 from models.enums import CaseSource, LocationStatus, Role
 
@@ -63,7 +63,7 @@ async def start(message: Message, state: FSMContext, person: Person) -> None:
 async def location(message: Message, state: FSMContext, ctx: BotContext) -> None:
     where = message.venue.location if message.venue else message.location
     assert where is not None
-    found = ctx.dispatch.directory.locate(where.longitude, where.latitude)
+    found = ctx.casework.directory.locate(where.longitude, where.latitude)
     if found is None or found.status == LocationStatus.OUTSIDE:
         await message.answer(
             _(
@@ -147,9 +147,9 @@ async def photos_done(
 async def ask_category(message: Message, state: FSMContext, ctx: BotContext, draft: str) -> None:
     await state.set_state(ReportFlow.category)
     data = await state.get_data()
-    catalog = ctx.dispatch.catalog.categories
-    async with ctx.dispatch.sessions() as session:
-        frequent = await bot_queries.frequent_categories(session, data.get("person_id", 0))
+    catalog = ctx.casework.catalog.categories
+    async with ctx.casework.sessions() as session:
+        frequent = await queries.cases.frequent_categories(session, data.get("person_id", 0))
     top = sorted(
         (c for c in catalog.values() if c.parent_code is None and c.active), key=lambda c: c.code
     )
@@ -162,7 +162,7 @@ async def ask_category(message: Message, state: FSMContext, ctx: BotContext, dra
 async def category(
     query: CallbackQuery, callback_data: CategoryCb, state: FSMContext, ctx: BotContext
 ) -> None:
-    catalog = ctx.dispatch.catalog.categories
+    catalog = ctx.casework.catalog.categories
     chosen = catalog.get(callback_data.code)
     if chosen is None or not chosen.active:
         await query.answer(_("This button is not valid any more."), show_alert=True)
@@ -248,12 +248,12 @@ def draft_of(data: dict[str, Any], person: Person, duplicate_of: int | None = No
 
 async def show_summary(message: Message, state: FSMContext, ctx: BotContext, person: Person):
     data = await state.get_data()
-    preview = await attempt(message, ctx.dispatch.preview(draft_of(data, person)))
+    preview = await attempt(message, ctx.casework.intake.preview(draft_of(data, person)))
     if preview is None:
         await state.clear()
         return
     await state.set_state(ReportFlow.summary)
-    category_row = ctx.dispatch.catalog.categories[data["category"]]
+    category_row = ctx.casework.catalog.categories[data["category"]]
     lines = [
         _("Please check and submit:"),
         "📂 " + keyboards.category_name(category_row, locale_of(ctx)),
@@ -293,8 +293,8 @@ async def confirm(
         await state.get_state() != ReportFlow.summary.state
         or data.get("draft") != callback_data.draft
     ):
-        async with ctx.dispatch.sessions() as session:
-            case = await bot_queries.case_by_external_ref(
+        async with ctx.casework.sessions() as session:
+            case = await queries.cases.case_by_external_ref(
                 session, CaseSource.GRID_WORKER, f"tg:{callback_data.draft}"
             )
         await query.answer(
@@ -306,7 +306,7 @@ async def confirm(
         return
     duplicate = callback_data.case_id if callback_data.action == "dup" else None
     result: ReportResult | None = await attempt(
-        query, ctx.dispatch.report(draft_of(data, person, duplicate))
+        query, ctx.casework.intake.report(draft_of(data, person, duplicate))
     )
     if result is None:
         return
@@ -329,7 +329,7 @@ async def confirm(
     await query.message.answer(
         text.format(number=number)
         + "\n\n"
-        + texts.summary(ctx.dispatch.snapshot(result.case), locale_of(ctx), ctx.tz),
+        + texts.summary(ctx.casework.snapshot(result.case), locale_of(ctx), ctx.tz),
     )
 
 

@@ -17,9 +17,10 @@ from bot.context import BotContext
 from bot.handlers.common import is_cancel, show_decision
 from bot.i18n import render_error
 from bot.texts import DECIDED
-from dispatch.errors import N_, DomainError, InvalidInput
+from dispatch.core.commands import RequestExtension, StepCommand, TransferTo
+from dispatch.core.errors import N_, DomainError, InvalidInput
+from dispatch.core.lifecycle import Action
 from dispatch.intake import PhotoRef
-from dispatch.lifecycle import Action
 from models import Person
 
 DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -136,16 +137,17 @@ async def finish(
     """Runs the pending step; invalid input keeps it pending for another try."""
     data = await state.get_data()
     action = Action(data["action"])
-    params: dict[str, object] = {}
+    command: StepCommand = action
     if action is Action.TRANSFER:
-        params["department_id"] = data["department_id"]
+        command = TransferTo(data["department_id"])
     photos = [
         PhotoRef(storage="telegram", ref=p["ref"], size_bytes=p.get("size")) for p in data["photos"]
     ]
     try:
         if action is Action.REQUEST_EXTENSION:
-            case = await ctx.dispatch.find_case(str(data["case_id"]))
-            params["until"], note = parse_until(note, case.deadline_at, ctx)
+            case = await ctx.casework.find_case(str(data["case_id"]))
+            until, note = parse_until(note, case.deadline_at, ctx)
+            command = RequestExtension(until)
     except UnreadableExtension:
         await message.reply(
             _("Give the extra days or the new date (YYYY-MM-DD), then the reason."),
@@ -153,8 +155,8 @@ async def finish(
         )
         return
     try:
-        case = await ctx.dispatch.act(
-            action, data["case_id"], person.id, note, photos=photos, **params
+        case = await ctx.casework.steps.act(
+            command, data["case_id"], person.id, note, photos=photos
         )
     except InvalidInput as error:
         await message.reply(render_error(error), reply_markup=keyboards.force_reply())

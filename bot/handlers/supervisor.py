@@ -11,16 +11,16 @@ from bot import texts
 from bot.callbacks import CaseCb
 from bot.context import BotContext
 from bot.handlers.common import attempt
-from dispatch.actors import Actor
 from dispatch.assessment import Dimension, figures
-from dispatch.lifecycle import Action
+from dispatch.core.actors import Actor
+from dispatch.core.lifecycle import Action
 from models import Person
 from models.enums import AreaLevel, Role
 
 
 async def urge(query: CallbackQuery, callback_data: CaseCb, ctx: BotContext, person: Person):
     done = await attempt(
-        query, ctx.dispatch.act(Action.URGE, callback_data.case_id, person.id, _("Urged"))
+        query, ctx.casework.steps.act(Action.URGE, callback_data.case_id, person.id, _("Urged"))
     )
     if done is not None:
         await query.answer(_("Case #{number} urged.").format(number=done.number))
@@ -31,23 +31,23 @@ async def _supervisor(message: Message, ctx: BotContext, person: Person) -> Acto
     if person.role not in (Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN):
         await message.answer(_("This is for supervisors."))
         return None
-    async with ctx.dispatch.sessions() as session:
-        return await ctx.dispatch.actor(session, person.id)
+    async with ctx.casework.sessions() as session:
+        return await ctx.casework.actor(session, person.id)
 
 
 async def overdue(message: Message, ctx: BotContext, person: Person) -> None:
     actor = await _supervisor(message, ctx, person)
     if actor is None:
         return
-    now = ctx.dispatch.clock()
-    async with ctx.dispatch.sessions() as session:
-        cases = await ctx.dispatch.overdue(session, actor.area_id, now)
+    now = ctx.casework.clock()
+    async with ctx.casework.sessions() as session:
+        cases = await ctx.casework.digests.overdue(session, actor.area_id, now)
     if not cases:
         await message.answer(_("No overdue cases. 👍"))
         return
     locale = ctx.i18n.current_locale
     lines = [_("Overdue cases ({n}):").format(n=len(cases))]
-    lines += [texts.overdue_line(ctx.dispatch.snapshot(c, now), locale, ctx.tz) for c in cases]
+    lines += [texts.overdue_line(ctx.casework.snapshot(c, now), locale, ctx.tz) for c in cases]
     await message.answer("\n".join(lines))
 
 
@@ -56,18 +56,18 @@ async def stats(message: Message, ctx: BotContext, person: Person) -> None:
     if actor is None:
         return
     area_id = actor.area_id
-    now = ctx.dispatch.clock()
+    now = ctx.casework.clock()
     today = datetime.combine(now.astimezone(ctx.tz).date(), time(), ctx.tz)
     periods = [
         (_("Today"), today),
         (_("This week"), today - timedelta(days=today.weekday())),
         (_("This month"), today.replace(day=1)),
     ]
-    level = ctx.dispatch.catalog.areas[area_id].level if area_id else None
+    level = ctx.casework.catalog.areas[area_id].level if area_id else None
     dimension = Dimension.COMMUNITY if level is AreaLevel.COMMUNITY else Dimension.TOWN
     keys = [area_id] if area_id else None
     lines = [_("📊 Figures")]
-    async with ctx.dispatch.sessions() as session:
+    async with ctx.casework.sessions() as session:
         for label, start in periods:
             rows = await figures(session, dimension, start, now, now, keys=keys)
             due = sum(r.due - r.suspended for r in rows)

@@ -12,21 +12,21 @@ from bot.callbacks import VerifyCb
 from bot.context import BotContext
 from bot.handlers import steps
 from bot.handlers.common import attempt, drop_buttons, stale_text
-from dispatch import bot_queries
-from dispatch.lifecycle import Action
+from dispatch import queries
+from dispatch.core.lifecycle import Action
 from models import Person
 from models.enums import Role
 
 
 async def my_cases(message: Message, ctx: BotContext, person: Person) -> None:
-    async with ctx.dispatch.sessions() as session:
-        cases = await bot_queries.open_cases(session, person.id)
+    async with ctx.casework.sessions() as session:
+        cases = await queries.cases.open_cases(session, person.id)
     if not cases:
         await message.answer(_("You have no open cases."))
         return
     locale = ctx.i18n.current_locale
     lines = [_("Your open cases:")]
-    lines += [texts.overdue_line(ctx.dispatch.snapshot(c), locale, ctx.tz) for c in cases]
+    lines += [texts.overdue_line(ctx.casework.snapshot(c), locale, ctx.tz) for c in cases]
     lines.append(_("Details: /case N"))
     await message.answer("\n".join(lines))
 
@@ -35,9 +35,9 @@ async def case_details(message: Message, command: CommandObject, ctx: BotContext
     if not command.args:
         await message.answer(_("Give the case number: /case N"))
         return
-    case = await attempt(message, ctx.dispatch.find_case(command.args))
+    case = await attempt(message, ctx.casework.find_case(command.args))
     if case is not None:
-        snapshot = ctx.dispatch.snapshot(case)
+        snapshot = ctx.casework.snapshot(case)
         await message.answer(texts.summary(snapshot, ctx.i18n.current_locale, ctx.tz))
 
 
@@ -48,7 +48,7 @@ async def verify(
     ctx: BotContext,
     person: Person,
 ) -> None:
-    case = await attempt(query, ctx.dispatch.find_case(str(callback_data.case_id)))
+    case = await attempt(query, ctx.casework.find_case(str(callback_data.case_id)))
     if case is None:
         return
     if case.version != callback_data.version:
@@ -64,7 +64,7 @@ async def verify(
         return
     done = await attempt(
         query,
-        ctx.dispatch.act(Action.VERIFY, case.id, person.id, expected_version=case.version),
+        ctx.casework.steps.act(Action.VERIFY, case.id, person.id, expected_version=case.version),
     )
     if done is None:
         return

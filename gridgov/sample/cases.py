@@ -8,9 +8,9 @@ import shapely
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from dispatch.casework import Casework
+from dispatch.core.lifecycle import Action
 from dispatch.intake import ReportDraft
-from dispatch.lifecycle import Action
-from dispatch.service import Dispatch
 from models import Person
 from models.enums import CaseSource, Role
 
@@ -44,17 +44,17 @@ class _Clock:
         return self.at
 
 
-async def seed_cases(live: Dispatch, now: datetime, count: int = 60, seed: int = 7) -> int:
+async def seed_cases(live: Casework, now: datetime, count: int = 60, seed: int = 7) -> int:
     """Reports spread over the last three weeks, at different stages of the loop."""
     rng = random.Random(seed)
     clock = _Clock(now)
-    dispatch = Dispatch(live.sessions, live.directory, live.settings, clock)
-    await dispatch.refresh()
-    async with dispatch.sessions() as session:
+    casework = Casework(live.sessions, live.directory, live.settings, clock)
+    await casework.refresh()
+    async with casework.sessions() as session:
         people = (await session.scalars(select(Person).options(selectinload(Person.grids)))).all()
     workers = [p for p in people if p.role is Role.GRID_WORKER and p.grids]
     members = {p.department_id: p for p in people if p.role is Role.OFFICE_MEMBER}
-    categories = [c for c in dispatch.catalog.categories.values() if c.parent_code]
+    categories = [c for c in casework.catalog.categories.values() if c.parent_code]
     created = 0
     for i in range(count):
         worker = rng.choice(workers)
@@ -62,7 +62,7 @@ async def seed_cases(live: Dispatch, now: datetime, count: int = 60, seed: int =
         point = _somewhere_in(shapely.from_wkb(grid.geometry_wkb), rng)
         category = rng.choice(categories)
         clock.at = reported = now - timedelta(hours=rng.uniform(2, 500))
-        result = await dispatch.report(
+        result = await casework.intake.report(
             ReportDraft(
                 source=CaseSource.GRID_WORKER,
                 lon=point.x,
@@ -79,11 +79,11 @@ async def seed_cases(live: Dispatch, now: datetime, count: int = 60, seed: int =
         if not result.created or member is None or i % 4 == 0:
             continue  # left waiting for acceptance
         clock.at = reported + timedelta(minutes=20)
-        await dispatch.act(Action.ACCEPT, case.id, member.id)
+        await casework.steps.act(Action.ACCEPT, case.id, member.id)
         if i % 3 == 0:
             continue  # being handled
         clock.at = min(now, reported + timedelta(hours=rng.uniform(1, 30)))
-        await dispatch.act(Action.RESOLVE, case.id, member.id, note="已处置完毕")
+        await casework.steps.act(Action.RESOLVE, case.id, member.id, note="已处置完毕")
         if i % 2 == 0:
-            await dispatch.act(Action.VERIFY, case.id, worker.id)
+            await casework.steps.act(Action.VERIFY, case.id, worker.id)
     return created

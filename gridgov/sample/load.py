@@ -24,6 +24,6 @@ async def load_sample(app: App) -> bool:
         await import_layer(session, read_grid_layer(GRIDS_PATH), "sample county")
         await apply_catalog(session, json.loads(CATALOG_PATH.read_text("utf-8")))
         await session.execute(update(Person).values(password_hash=hash_password(DEMO_PASSWORD)))
-    await app.dispatch.refresh()
-    await seed_cases(app.dispatch, utcnow())
+    await app.casework.refresh()
+    await seed_cases(app.casework, utcnow())
     return True

@@ -164,7 +164,7 @@ class Harness:
             return invite.code
 
     async def office_invite(self, department_code: str) -> str:
-        department = self.world.dispatch.catalog.departments_by_code[department_code]
+        department = self.world.casework.catalog.departments_by_code[department_code]
         async with self.app.sessions() as session, session.begin():
             invite = await create_invite(
                 session, self.world.clock(), chat_kind=ChatKind.OFFICE, department_id=department.id
@@ -191,7 +191,7 @@ async def start_harness(world: World, emu: Emulator) -> Harness:
         public_url="https://gridgov.example.org",
         database_url="postgresql+asyncpg://unused",
     )
-    app = App(settings, None, world.dispatch.sessions, world.dispatch)  # type: ignore[arg-type]
+    app = App(settings, None, world.casework.sessions, world.casework)  # type: ignore[arg-type]
     bot, dp = build_bot(settings, app)
     webapp = web.Application()
     add_webhook_route(webapp, bot, dp, SECRET, handle_in_background=False)

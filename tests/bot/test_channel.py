@@ -46,7 +46,7 @@ async def test_outbox_honours_retry_after_then_marks_blocked_user(h: Harness) ->
                 recipient_kind="person",
                 channel="telegram",
                 address=str(WORKER),
-                payload=h.world.dispatch.snapshot(await h.world.dispatch.find_case(case.number)),
+                payload=h.world.casework.snapshot(await h.world.casework.find_case(case.number)),
                 next_attempt_at=h.world.clock(),
                 created_at=h.world.clock(),
             )
@@ -70,7 +70,7 @@ async def test_outbox_honours_retry_after_then_marks_blocked_user(h: Harness) ->
 async def test_card_edit_of_a_deleted_message_sends_anew(h: Harness) -> None:
     await h.register("worker")
     case = await report_case(h)
-    snapshot = h.world.dispatch.snapshot(await h.world.dispatch.find_case(case.number))
+    snapshot = h.world.casework.snapshot(await h.world.casework.find_case(case.number))
     sent = await h.channel.send(
         OutgoingMessage(1, "case.card", "-100200", "zh_CN", snapshot, edit_message_id="4242")
     )

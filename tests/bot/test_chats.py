@@ -93,5 +93,5 @@ async def test_a_new_chat_bound_already_keeps_its_own_binding(h: Harness) -> Non
     async with h.app.sessions() as session:
         bindings = (await session.scalars(select(ChatBinding))).all()
     assert sorted(b.chat_id for b in bindings) == sorted([str(SUPERGROUP), "-100300"])
-    cg = h.world.dispatch.catalog.departments_by_code["cgzf"].id
+    cg = h.world.casework.catalog.departments_by_code["cgzf"].id
     assert all(b.department_id == cg for b in bindings)

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from dispatch.routing import RoutingTable
+from dispatch.core.routing import RoutingTable
 from models import Case, CaseEvent
 from models.enums import CaseSource, CaseStatus
 from tests.bot.harness import CG_GROUP, HW_GROUP, USER_IDS, Harness
@@ -24,7 +24,7 @@ async def load(h: Harness, case_id: int) -> Case:
 
 
 def department_id(h: Harness, code: str) -> int:
-    return h.world.dispatch.catalog.departments_by_code[code].id
+    return h.world.casework.catalog.departments_by_code[code].id
 
 
 def shown(h: Harness, message: dict[str, Any]) -> dict[str, Any]:
@@ -51,7 +51,7 @@ async def extension_requested(h: Harness) -> Case:
 
 async def citizen_report(h: Harness, category: str = "0102") -> Case:
     draft = h.world.draft(who="", category=category, source=CaseSource.CITIZEN)
-    result = await h.world.dispatch.report(draft)
+    result = await h.world.casework.intake.report(draft)
     await h.deliver()
     return result.case
 
@@ -176,9 +176,9 @@ async def test_citizen_report_without_a_route_waits_for_the_office(
 ) -> None:
     await h.register("dispatcher")
     case = await citizen_report(h)
-    dispatch = h.world.dispatch
+    casework = h.world.casework
     monkeypatch.setattr(
-        dispatch, "_catalog", replace(dispatch.catalog, routing=RoutingTable({}, {}, {}))
+        casework.runtime, "_catalog", replace(casework.catalog, routing=RoutingTable({}, {}, {}))
     )
     message, _file = h.find_button(DISPATCHER, "c:file:")
     await h.press_label("dispatcher", DISPATCHER, "立案并派遣")

@@ -174,7 +174,7 @@ async def test_return_with_reason_and_transfer(h: Harness) -> None:
     await h.say("hw1", "不属于环卫", chat_id=HW_GROUP)
     async with h.app.sessions() as session:
         moved = await session.get(Case, case.id)
-    assert moved.department_id == h.world.dispatch.catalog.departments_by_code["cgzf"].id
+    assert moved.department_id == h.world.casework.catalog.departments_by_code["cgzf"].id
     await h.deliver()
     assert h.emu.sent("sendPhoto", chat_id=CG_GROUP)
     await h.press("cg1", CG_GROUP, "c:return:")

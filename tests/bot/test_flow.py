@@ -115,7 +115,7 @@ async def test_supervisor_alerted_after_sweep_and_urges(h: Harness) -> None:
     case = await report_case(h)
     await h.deliver()
     h.world.clock.now += timedelta(days=7)
-    fired = await h.world.dispatch.sweep(now=h.world.clock())
+    fired = await h.world.casework.escalation.sweep(now=h.world.clock())
     assert fired
     await h.deliver()
     alerts = h.emu.sent("sendMessage", chat_id=USER_IDS["sup_comm"])
@@ -132,7 +132,7 @@ async def test_daily_digest_reaches_the_supervisor(h: Harness) -> None:
     await h.register("worker", "sup_comm")
     case = await report_case(h)
     h.world.clock.now += timedelta(days=7)
-    assert await h.world.dispatch.queue_digests() >= 1
+    assert await h.world.casework.digests.queue() >= 1
     await h.deliver()
     digest = h.emu.texts(USER_IDS["sup_comm"])[-1]
     assert "每日简报" in digest and case.number in digest

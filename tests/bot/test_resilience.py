@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from dispatch import bot_queries
+from dispatch import queries
+from dispatch.casework import Casework
 from dispatch.geography import GridDirectory
-from dispatch.service import Dispatch
 from models import ChatState, ProcessedUpdate
 from tests.bot.harness import USER_IDS, Harness, start_harness, stop_harness
 from tests.bot.test_edges import count_cases
@@ -20,25 +20,25 @@ from tests.dispatch.world import INSIDE_A1, World, settings
 WORKER = USER_IDS["worker"]
 
 
-def slow_to_commit(monkeypatch: pytest.MonkeyPatch, dispatch: Dispatch) -> None:
+def slow_to_commit(monkeypatch: pytest.MonkeyPatch, casework: Casework) -> None:
     """Holds the new case's transaction open a moment, so the other instance's look for an
     earlier report finds nothing and its insert runs into the unique key."""
-    dispatch_now = dispatch._auto_dispatch
+    dispatch_now = casework.intake._auto_dispatch
 
     async def slowly(*args: Any) -> None:
         await dispatch_now(*args)
         await asyncio.sleep(0.3)
 
-    monkeypatch.setattr(dispatch, "_auto_dispatch", slowly)
+    monkeypatch.setattr(casework.intake, "_auto_dispatch", slowly)
 
 
 async def test_two_instances_confirming_one_draft_make_one_case(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    dispatch = Dispatch(h.world.dispatch.sessions, GridDirectory(30.0), settings(), h.world.clock)
-    await dispatch.refresh()
-    other = await start_harness(World(dispatch, h.world.clock, h.world.people), h.emu)
-    for instance in (h.world.dispatch, dispatch):
+    casework = Casework(h.world.casework.sessions, GridDirectory(30.0), settings(), h.world.clock)
+    await casework.refresh()
+    other = await start_harness(World(casework, h.world.clock, h.world.people), h.emu)
+    for instance in (h.world.casework, casework):
         slow_to_commit(monkeypatch, instance)
     try:
         await h.register("worker")
@@ -82,10 +82,10 @@ async def test_stale_conversations_and_update_ids_are_purged(h: Harness) -> None
 
     now = h.world.clock()
     async with h.app.sessions() as session, session.begin():
-        drafts = await bot_queries.purge_chat_states(
+        drafts = await queries.chats.purge_chat_states(
             session, now - timedelta(minutes=h.app.settings.draft_ttl_minutes)
         )
-        ids = await bot_queries.purge_processed_updates(session, now - timedelta(days=2))
+        ids = await queries.chats.purge_processed_updates(session, now - timedelta(days=2))
     assert drafts == 1
     assert ids == updates - 1  # all but worker2's /report
     async with h.app.sessions() as session:

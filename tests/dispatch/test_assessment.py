@@ -26,7 +26,7 @@ def case(
     hours: float | None = None,
     rework: int = 0,
 ) -> Case:
-    cat = world.dispatch.catalog
+    cat = world.casework.catalog
     return Case(
         source=CaseSource.GRID_WORKER,
         lon=120.0,
@@ -76,11 +76,11 @@ async def test_figures_per_office_match_the_hand_computed_fixture(world: World) 
         # outside the period entirely
         case(world, "hw", CaseStatus.CLOSED, DEC + d, DEC + 2 * d, DEC + d, DEC + d, True, 1),
     ]
-    async with world.dispatch.sessions() as s, s.begin():
+    async with world.casework.sessions() as s, s.begin():
         s.add_all(rows)
-    async with world.dispatch.sessions() as s:
+    async with world.casework.sessions() as s:
         result = {f.key: f for f in await figures(s, Dimension.DEPARTMENT, NOV, DEC, NOW)}
-    hw = result[world.dispatch.catalog.departments_by_code["hw"].id]
+    hw = result[world.casework.catalog.departments_by_code["hw"].id]
     assert (hw.received, hw.filed, hw.closed) == (6, 6, 3)
     assert (hw.due, hw.suspended, hw.closed_on_time, hw.due_closed) == (5, 1, 2, 3)
     assert hw.on_time_rate == pytest.approx(2 / 4)
@@ -90,7 +90,7 @@ async def test_figures_per_office_match_the_hand_computed_fixture(world: World) 
     assert hw.accurate_filing_rate == pytest.approx(5 / 6)
     assert hw.avg_handling_hours == pytest.approx((2 + 10 + 4) / 3)
     assert hw.p90_handling_hours == pytest.approx(4 + 0.8 * 6)  # 2, 4, 10 → 8.8
-    cgzf = result[world.dispatch.catalog.departments_by_code["cgzf"].id]
+    cgzf = result[world.casework.catalog.departments_by_code["cgzf"].id]
     assert (cgzf.received, cgzf.closed, cgzf.due, cgzf.closed_on_time) == (1, 2, 1, 1)
     assert cgzf.on_time_rate == 1.0
     assert cgzf.avg_handling_hours == pytest.approx(3.5)

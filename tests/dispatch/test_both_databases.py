@@ -6,24 +6,24 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dispatch.assessment import Dimension, figures
 from dispatch.channels import LogChannel
-from dispatch.deadlines import Rung
+from dispatch.core.deadlines import Rung
+from dispatch.core.lifecycle import Action
 from dispatch.delivery import OutboxWorker
-from dispatch.lifecycle import Action
 from models.enums import CaseStatus
 from tests.dispatch.world import SHANGHAI, build_world
 
 
 async def test_report_to_closure_sweep_outbox_and_figures(any_engine: AsyncEngine) -> None:
     world = await build_world(any_engine)
-    d, p = world.dispatch, world.people
-    late = (await d.report(world.draft())).case  # Monday 09:00, due 15:00
-    await d.act(Action.ACCEPT, late.id, p["hw1"])
+    d, p = world.casework, world.people
+    late = (await d.intake.report(world.draft())).case  # Monday 09:00, due 15:00
+    await d.steps.act(Action.ACCEPT, late.id, p["hw1"])
     world.clock.now = datetime(2026, 11, 24, 9, tzinfo=SHANGHAI)
-    escalations = await d.sweep()
+    escalations = await d.escalation.sweep()
     assert [(e.case_number, e.rung) for e in escalations] == [(late.number, Rung.LEVEL1)]
     world.clock.now += timedelta(minutes=30)
-    await d.act(Action.RESOLVE, late.id, p["hw1"], note="ok")
-    closed = await d.act(Action.VERIFY, late.id, p["worker"])
+    await d.steps.act(Action.RESOLVE, late.id, p["hw1"], note="ok")
+    closed = await d.steps.act(Action.VERIFY, late.id, p["worker"])
     assert closed.status is CaseStatus.CLOSED and closed.closed_on_time is False
 
     worker = OutboxWorker(d.sessions, {"log": LogChannel()}, clock=world.clock)

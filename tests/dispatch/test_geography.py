@@ -41,7 +41,7 @@ def moved_layer() -> GridLayerData:
 
 
 async def test_a_running_server_picks_up_a_new_layer(world: World, engine: AsyncEngine) -> None:
-    d = world.dispatch
+    d = world.casework
     app = App(Settings(), engine, d.sessions, d)
     before = d.directory.layer_id
     assert d.directory.locate(120.015, 30.505).grid_code == COMMUNITY_A + "002"
@@ -63,8 +63,8 @@ async def test_a_running_server_picks_up_a_new_layer(world: World, engine: Async
 
 
 async def test_grids_with_cases_stay_on_record_after_they_leave_the_layer(world: World) -> None:
-    d = world.dispatch
-    case = (await d.report(world.draft(at=INSIDE_A1))).case
+    d = world.casework
+    case = (await d.intake.report(world.draft(at=INSIDE_A1))).case
     async with d.sessions() as session, session.begin():
         await import_layer(session, moved_layer(), "v2")
     async with d.sessions() as session:

@@ -9,12 +9,12 @@ from shapely import box
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dispatch.casework import Casework, CaseworkSettings
 from dispatch.configuration import apply_catalog
-from dispatch.deadlines import EscalationPolicy
+from dispatch.core.deadlines import EscalationPolicy
+from dispatch.core.workcalendar import WorkingHours
 from dispatch.geography import GridDirectory, import_layer
 from dispatch.intake import ReportDraft
-from dispatch.service import Dispatch, DispatchSettings
-from dispatch.workcalendar import WorkingHours
 from geo.grids import GridFeature, GridLayerData
 from models import Person
 from models.db import create_session_factory
@@ -140,19 +140,19 @@ class Clock:
         return self.now
 
 
-def settings(**overrides: object) -> DispatchSettings:
+def settings(**overrides: object) -> CaseworkSettings:
     values: dict[str, object] = dict(
         tz=SHANGHAI,
         working_hours=WorkingHours.from_spec("08:30-12:00,14:00-17:30"),
         policy=EscalationPolicy(0.8, 4 * 3600, 16 * 3600),
     )
     values.update(overrides)
-    return DispatchSettings(**values)  # type: ignore[arg-type]
+    return CaseworkSettings(**values)  # type: ignore[arg-type]
 
 
 @dataclass
 class World:
-    dispatch: Dispatch
+    casework: Casework
     clock: Clock
     people: dict[str, int]
 
@@ -183,6 +183,6 @@ async def build_world(engine: AsyncEngine, **overrides: object) -> World:
     async with sessions() as session:
         people = {p.username: p.id for p in (await session.scalars(select(Person))).all()}
     clock = Clock()
-    dispatch = Dispatch(sessions, GridDirectory(30.0), settings(**overrides), clock)
-    await dispatch.refresh()
-    return World(dispatch, clock, people)
+    casework = Casework(sessions, GridDirectory(30.0), settings(**overrides), clock)
+    await casework.refresh()
+    return World(casework, clock, people)

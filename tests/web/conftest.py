@@ -64,7 +64,7 @@ def app(world: World, engine: AsyncEngine, tmp_path: Path) -> App:
     settings = Settings(
         media_dir=tmp_path / "media", public_url="http://gridgov.test", default_locale="zh_CN"
     )
-    return App(settings, engine, create_session_factory(engine), world.dispatch, {})
+    return App(settings, engine, create_session_factory(engine), world.casework, {})
 
 
 @pytest.fixture
@@ -76,4 +76,4 @@ async def client(app: App) -> AsyncIterator[TestClient]:
 @pytest.fixture
 async def api_key(app: App) -> str:
     async with app.sessions() as session, session.begin():
-        return await create_api_key(session, "12345 hotline", app.dispatch.clock())
+        return await create_api_key(session, "12345 hotline", app.casework.clock())

@@ -49,7 +49,7 @@ def at(day: int, hour: int, minute: int = 0) -> datetime:
 
 
 def dept(app: App, code: str) -> int:
-    return app.dispatch.catalog.departments_by_code[code].id
+    return app.casework.catalog.departments_by_code[code].id
 
 
 async def admin_csrf(client: TestClient, path: str = "/console/admin/categories") -> str:
@@ -85,7 +85,7 @@ async def test_forms_without_csrf_are_refused(client: TestClient, app: App) -> N
         r = await client.post(path, data=form)
         assert r.status == 403, path
         assert "表单已过期" in await r.text()
-    assert app.dispatch.catalog.categories["0102"].time_limit_value == 4
+    assert app.casework.catalog.categories["0102"].time_limit_value == 4
     assert await count(app, RoutingRule) == 0 and await count(app, CalendarDay) == 8
 
 
@@ -103,7 +103,9 @@ async def test_admin_pages_answer(client: TestClient) -> None:
 async def test_a_new_time_limit_gives_new_reports_the_new_deadline(
     client: TestClient, world: World, app: App
 ) -> None:
-    before = (await world.dispatch.report(world.draft())).case  # Monday 09:00, 4 working hours
+    before = (
+        await world.casework.intake.report(world.draft())
+    ).case  # Monday 09:00, 4 working hours
     assert before.deadline_at == at(23, 15)
     token = await admin_csrf(client)
     form = {
@@ -117,10 +119,10 @@ async def test_a_new_time_limit_gives_new_reports_the_new_deadline(
     }
     r = await client.post("/console/admin/categories/0102", data=form, allow_redirects=False)
     assert r.status == 303
-    after = (await world.dispatch.report(world.draft())).case
+    after = (await world.casework.intake.report(world.draft())).case
     assert after.deadline_at == at(25, 9)  # two working days of 7 hours
     assert after.department_id == dept(app, "cgzf")
-    assert (await app.dispatch.find_case(before.number)).deadline_at == at(23, 15)
+    assert (await app.casework.find_case(before.number)).deadline_at == at(23, 15)
     page = await (await client.get("/console/admin/categories")).text()
     row = page.split('data-code="0102"')[1].split("</tr>")[0]
     assert "2 工作日" in row and "综合执法局" in row and "紧急" in row
@@ -131,8 +133,8 @@ async def test_a_category_switched_off_takes_no_reports(client: TestClient, worl
     form = {"csrf_token": token, "clock_start": "dispatch", "priority": "2"}
     r = await client.post("/console/admin/categories/0701", data=form)
     assert r.status == 200
-    assert not world.dispatch.catalog.categories["0701"].active
-    assert world.dispatch.catalog.categories["0701"].time_limit_value is None
+    assert not world.casework.catalog.categories["0701"].active
+    assert world.casework.catalog.categories["0701"].time_limit_value is None
     services = await (await client.get("/open311/v2/services.json")).json()
     assert "0701" not in [s["service_code"] for s in services]
 
@@ -166,7 +168,7 @@ async def test_bad_category_changes_change_nothing(
     r = await client.post(f"/console/admin/categories/{path}", data=form)
     assert r.status == status
     assert error_of(await r.text()) == message
-    category = app.dispatch.catalog.categories["0102"]
+    category = app.casework.catalog.categories["0102"]
     assert (category.time_limit_value, category.priority) == (4, 2)
 
 
@@ -185,8 +187,8 @@ async def test_a_routing_rule_sends_new_reports_to_its_office(
     }
     r = await client.post("/console/admin/routing", data=form, allow_redirects=False)
     assert r.status == 303
-    in_b = (await world.dispatch.report(world.draft(at=INSIDE_B2))).case
-    in_a = (await world.dispatch.report(world.draft(at=INSIDE_A1))).case
+    in_b = (await world.casework.intake.report(world.draft(at=INSIDE_B2))).case
+    in_a = (await world.casework.intake.report(world.draft(at=INSIDE_A1))).case
     assert in_b.department_id == dept(app, "cgzf") and in_a.department_id == dept(app, "hw")
     page = await (await client.get("/console/admin/routing")).text()
     assert "城北村" in page and "社区（村）" in page and "综合执法局" in page
@@ -195,17 +197,17 @@ async def test_a_routing_rule_sends_new_reports_to_its_office(
     grid = COMMUNITY_B + "002"
     form.update(category_code="0102", area_code=grid, department_id=str(dept(app, "hw")))
     assert (await client.post("/console/admin/routing", data=form)).status == 200
-    assert (await world.dispatch.report(world.draft(at=INSIDE_B2))).case.department_id == dept(
-        app, "hw"
-    )
+    assert (
+        await world.casework.intake.report(world.draft(at=INSIDE_B2))
+    ).case.department_id == dept(app, "hw")
     async with app.sessions() as session:
         rule = await session.scalar(select(RoutingRule).where(RoutingRule.area_code == grid))
     assert rule is not None and rule.area_level == "grid"
     r = await client.post(f"/console/admin/routing/{rule.id}/delete", data={"csrf_token": token})
     assert r.status == 200 and await count(app, RoutingRule) == 1
-    assert (await world.dispatch.report(world.draft(at=INSIDE_B2))).case.department_id == dept(
-        app, "cgzf"
-    )
+    assert (
+        await world.casework.intake.report(world.draft(at=INSIDE_B2))
+    ).case.department_id == dept(app, "cgzf")
 
 
 @pytest.mark.parametrize(
@@ -243,19 +245,19 @@ async def test_a_holiday_moves_the_deadline_of_new_reports(
     client: TestClient, world: World, app: App
 ) -> None:
     world.clock.now = at(23, 16)  # Monday 16:00: 1.5 working hours today, 2.5 tomorrow
-    assert (await world.dispatch.report(world.draft())).case.deadline_at == at(24, 11)
+    assert (await world.casework.intake.report(world.draft())).case.deadline_at == at(24, 11)
     token = await admin_csrf(client, "/console/admin/calendar")
     form = {"csrf_token": token, "day": "2026-11-24", "kind": "holiday", "name": "临时休假"}
     r = await client.post("/console/admin/calendar", data=form, allow_redirects=False)
     assert r.status == 303 and r.headers["Location"] == "/console/admin/calendar?year=2026"
-    assert (await world.dispatch.report(world.draft())).case.deadline_at == at(25, 11)
+    assert (await world.casework.intake.report(world.draft())).case.deadline_at == at(25, 11)
     page = await (await client.get(r.headers["Location"])).text()
     assert "2026-11-24" in page and "临时休假" in page and "周二" in page
     assert 'id="next-year-empty"' in page  # 2027 is not entered yet
 
     r = await client.post("/console/admin/calendar/2026-11-24/delete", data={"csrf_token": token})
     assert r.status == 200
-    assert (await world.dispatch.report(world.draft())).case.deadline_at == at(24, 11)
+    assert (await world.casework.intake.report(world.draft())).case.deadline_at == at(24, 11)
 
 
 async def test_a_make_up_working_day_counts(client: TestClient, world: World) -> None:
@@ -263,7 +265,7 @@ async def test_a_make_up_working_day_counts(client: TestClient, world: World) ->
     token = await admin_csrf(client, "/console/admin/calendar")
     form = {"csrf_token": token, "day": "2026-11-28", "kind": "workday", "name": "调休"}
     assert (await client.post("/console/admin/calendar", data=form)).status == 200
-    assert (await world.dispatch.report(world.draft())).case.deadline_at == at(28, 11)
+    assert (await world.casework.intake.report(world.draft())).case.deadline_at == at(28, 11)
 
 
 @pytest.mark.parametrize(
@@ -319,7 +321,7 @@ async def test_the_county_supervisors_chat_binds_to_the_county(
     client: TestClient, app: App
 ) -> None:
     token = await admin_csrf(client, "/console/admin/chats")
-    county = next(a for a in app.dispatch.catalog.areas.values() if a.code == "330521")
+    county = next(a for a in app.casework.catalog.areas.values() if a.code == "330521")
     form = {"csrf_token": token, "kind": "supervisors", "area_id": str(county.id)}
     html = await (await client.post("/console/admin/chats/invites", data=form)).text()
     code = html.split('id="new-invite">')[1].split("<")[0]
@@ -376,7 +378,7 @@ async def test_a_dead_message_is_sent_again(client: TestClient, app: App) -> Non
         again = await session.get(OutboxMessage, dead.id)
     assert again is not None
     assert (again.status, again.attempts, again.claimed_until) == (OutboxStatus.PENDING, 0, None)
-    assert again.next_attempt_at == app.dispatch.clock()
+    assert again.next_attempt_at == app.casework.clock()
 
     r = await client.post(f"/console/admin/outbox/{sent.id}/retry", data={"csrf_token": token})
     assert r.status == 400

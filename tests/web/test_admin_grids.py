@@ -72,7 +72,7 @@ async def admin_token(client: TestClient) -> str:
 async def test_a_bad_file_lists_every_problem_and_changes_nothing(
     client: TestClient, app: App
 ) -> None:
-    directory = app.dispatch.directory
+    directory = app.casework.directory
     before = directory.layer_id
     items = features({**GRIDS, NEW_GRID: (120.02, 30.50)})
     items[0]["properties"]["code"] = "33052110100100X"  # not 15 digits
@@ -108,18 +108,18 @@ async def test_a_bad_file_lists_every_problem_and_changes_nothing(
 async def test_files_that_are_not_this_countys_layer_are_refused(
     client: TestClient, app: App, name: str, data: bytes, message: str
 ) -> None:
-    before = app.dispatch.directory.layer_id
+    before = app.casework.directory.layer_id
     token = await admin_token(client)
     r = await client.post("/console/admin/grids", data=upload(token, name, data))
     assert r.status == 400
     assert message in await r.text()
-    assert app.dispatch.directory.layer_id == before and await layers(app) == 1
+    assert app.casework.directory.layer_id == before and await layers(app) == 1
 
 
 async def test_a_good_file_replaces_the_layer_at_once(
     client: TestClient, app: App, world: World
 ) -> None:
-    directory = app.dispatch.directory
+    directory = app.casework.directory
     before = directory.layer_id
     token = await admin_token(client)
     cells = {**GRIDS, NEW_GRID: (120.02, 30.50), NEW_COMMUNITY + "001": (120.02, 30.51)}
@@ -132,12 +132,14 @@ async def test_a_good_file_replaces_the_layer_at_once(
     assert directory.layer_id != before and directory.layer_id is not None
     located = directory.locate(*INSIDE_NEW)
     assert located is not None and located.grid_code == NEW_GRID
-    case = (await world.dispatch.report(world.draft(at=INSIDE_NEW))).case
+    case = (await world.casework.intake.report(world.draft(at=INSIDE_NEW))).case
     assert case.community_id is not None
-    assert app.dispatch.catalog.area_name(case.community_id) == "英溪社区"
+    assert app.casework.catalog.area_name(case.community_id) == "英溪社区"
     # Nobody owns 矛盾纠纷 (0701): the new community's own office takes it (属地兜底).
-    case = (await world.dispatch.report(world.draft(category="0701", at=INSIDE_NEW_COMMUNITY))).case
-    office = app.dispatch.catalog.departments[case.department_id]
+    case = (
+        await world.casework.intake.report(world.draft(category="0701", at=INSIDE_NEW_COMMUNITY))
+    ).case
+    office = app.casework.catalog.departments[case.department_id]
     assert office.code == f"area-{NEW_COMMUNITY}"
 
 
@@ -145,7 +147,7 @@ async def test_a_zipped_shapefile_with_short_names(
     client: TestClient, app: App, world: World, tmp_path: Path
 ) -> None:
     """B2 leaves the layer while a case is open there: the admin is told to re-dispatch it."""
-    open_case = (await world.dispatch.report(world.draft(at=INSIDE_B2))).case
+    open_case = (await world.casework.intake.report(world.draft(at=INSIDE_B2))).case
     kept = {code: cell for code, cell in GRIDS.items() if code != COMMUNITY_B + "002"}
     frame = gpd.GeoDataFrame.from_features(features(kept), crs="EPSG:4326")
     short = {"community_code": "comm_code", "community_name": "comm_name"}
@@ -164,8 +166,8 @@ async def test_a_zipped_shapefile_with_short_names(
     html = await r.text()
     assert "3 个网格" in html and "移除 1 个网格" in html
     assert "1 件在办案件所在的网格已不在新图层中，请改派。" in html
-    assert app.dispatch.directory.locate(*INSIDE_B2).status == LocationStatus.OUTSIDE
-    assert (await app.dispatch.find_case(open_case.number)).status.value == "dispatched"
+    assert app.casework.directory.locate(*INSIDE_B2).status == LocationStatus.OUTSIDE
+    assert (await app.casework.find_case(open_case.number)).status.value == "dispatched"
 
 
 async def test_an_upload_over_the_limit_is_refused(app: App) -> None:

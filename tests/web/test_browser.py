@@ -42,7 +42,7 @@ async def test_login_and_bad_password(browser: Browser, base_url: str) -> None:
 
 
 async def test_office_accepts_and_resolves(browser: Browser, base_url: str, world: World) -> None:
-    case = (await world.dispatch.report(world.draft(description="垃圾 <b>堆</b>"))).case
+    case = (await world.casework.intake.report(world.draft(description="垃圾 <b>堆</b>"))).case
     page = await login(browser, base_url, "hw1")
     await page.click(f"text={case.number}")
     await expect(page.locator("#case-description")).to_have_text("垃圾 <b>堆</b>")
@@ -54,11 +54,11 @@ async def test_office_accepts_and_resolves(browser: Browser, base_url: str, worl
     await resolve.locator("button").click()
     await expect(page.locator("#case-status")).to_have_text("已办结")
     await expect(page.locator("#timeline")).to_contain_text("已清理完毕")
-    assert (await world.dispatch.find_case(case.number)).status.value == "resolved"
+    assert (await world.casework.find_case(case.number)).status.value == "resolved"
 
 
 async def test_dashboard_overdue_and_csv(browser: Browser, base_url: str, world: World) -> None:
-    case = (await world.dispatch.report(world.draft())).case
+    case = (await world.casework.intake.report(world.draft())).case
     world.clock.now += timedelta(days=2)
     page = await login(browser, base_url, "sup_county")
     await expect(page).to_have_url(f"{base_url}/console/dashboard")
@@ -86,5 +86,5 @@ async def test_admin_changes_a_time_limit(browser: Browser, base_url: str, world
     await page.click("#category-form button[type=submit]")
     await expect(page).to_have_url(f"{base_url}/console/admin/categories")
     await expect(page.locator("tr[data-code='0102'] td.limit")).to_have_text("2 工作日")
-    case = (await world.dispatch.report(world.draft())).case  # Monday 09:00
+    case = (await world.casework.intake.report(world.draft())).case  # Monday 09:00
     assert case.deadline_at == datetime(2026, 11, 25, 9, 0, tzinfo=SHANGHAI)

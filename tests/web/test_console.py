@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from aiohttp.test_utils import TestClient
 
-from dispatch.lifecycle import Action
+from dispatch.core.lifecycle import Action
 from gridgov.app import App
 from models.enums import CaseSource
 from tests.dispatch.world import World
@@ -45,7 +45,7 @@ async def test_failed_logins_are_limited(client: TestClient) -> None:
 
 
 async def test_office_accepts_and_resolves(client: TestClient, world: World, app: App) -> None:
-    case = (await world.dispatch.report(world.draft())).case  # auto-dispatched to 环卫处
+    case = (await world.casework.intake.report(world.draft())).case  # auto-dispatched to 环卫处
     assert await login(client, "hw1") == 303
     inbox = await (await client.get("/console/cases")).text()
     assert case.number in inbox
@@ -56,7 +56,7 @@ async def test_office_accepts_and_resolves(client: TestClient, world: World, app
     assert r.status == 303
     page = await (await client.get(f"/console/cases/{case.number}")).text()
     assert 'data-action="resolve"' in page
-    version = (await app.dispatch.find_case(case.number)).version
+    version = (await app.casework.find_case(case.number)).version
     form = {"csrf_token": csrf_of(page), "action": "resolve", "version": str(version)}
     r = await client.post(f"/console/cases/{case.number}/act", data=form)
     assert r.status == 400  # a note is required
@@ -65,11 +65,11 @@ async def test_office_accepts_and_resolves(client: TestClient, world: World, app
     assert r.status == 200
     page = await r.text()
     assert "已清理 &lt;b&gt;干净&lt;/b&gt;" in page  # the timeline, escaped
-    assert (await app.dispatch.find_case(case.number)).status.value == "resolved"
+    assert (await app.casework.find_case(case.number)).status.value == "resolved"
 
 
 async def test_stale_version_is_refused(client: TestClient, world: World) -> None:
-    case = (await world.dispatch.report(world.draft())).case
+    case = (await world.casework.intake.report(world.draft())).case
     await login(client, "hw1")
     page = await (await client.get(f"/console/cases/{case.number}")).text()
     form = {"csrf_token": csrf_of(page), "action": "accept", "version": str(case.version - 1)}
@@ -78,7 +78,7 @@ async def test_stale_version_is_refused(client: TestClient, world: World) -> Non
 
 
 async def test_csrf_and_other_office(client: TestClient, world: World, app: App) -> None:
-    case = (await world.dispatch.report(world.draft())).case
+    case = (await world.casework.intake.report(world.draft())).case
     await login(client, "hw1")
     form = {"action": "accept", "version": str(case.version)}
     r = await client.post(f"/console/cases/{case.number}/act", data=form)
@@ -91,7 +91,7 @@ async def test_csrf_and_other_office(client: TestClient, world: World, app: App)
     assert (await client.get(f"/console/cases/{case.number}")).status == 403
     page = await (await client.get("/console/cases")).text()
     assert case.number not in page
-    assert (await app.dispatch.find_case(case.number)).status.value == "dispatched"
+    assert (await app.casework.find_case(case.number)).status.value == "dispatched"
 
 
 async def test_wrong_role_is_forbidden(client: TestClient) -> None:
@@ -107,18 +107,18 @@ async def test_wrong_role_is_forbidden(client: TestClient) -> None:
 
 async def test_dispatcher_files_citizen_report(client: TestClient, world: World, app: App) -> None:
     draft = world.draft(who="", source=CaseSource.CITIZEN, description="<img src=x onerror=1>")
-    case = (await world.dispatch.report(draft)).case
+    case = (await world.casework.intake.report(draft)).case
     await login(client, "dispatcher")
     queue = await (await client.get("/console/queue")).text()
     assert case.number in queue and "&lt;img src=x" in queue and "<img src=x" not in queue
     page = await (await client.get(f"/console/cases/{case.number}")).text()
     form = {"csrf_token": csrf_of(page), "action": "file", "version": str(case.version)}
     assert (await client.post(f"/console/cases/{case.number}/act", data=form)).status == 200
-    assert (await app.dispatch.find_case(case.number)).status.value == "filed"
+    assert (await app.casework.find_case(case.number)).status.value == "filed"
 
 
 async def test_dashboard_overdue_and_csv(client: TestClient, world: World) -> None:
-    case = (await world.dispatch.report(world.draft())).case
+    case = (await world.casework.intake.report(world.draft())).case
     world.clock.now += timedelta(days=2)
     await login(client, "sup_county")
     page = await (await client.get("/console/dashboard")).text()
@@ -148,7 +148,7 @@ async def test_the_maps_base_is_the_grid_layer(client: TestClient, world: World)
     assert r.status == 200 and r.content_type == "application/geo+json"
     layer = await r.json(content_type=None)
     codes = {f["properties"]["code"] for f in layer["features"]}
-    assert codes == set(world.dispatch.directory.info)
+    assert codes == set(world.casework.directory.info)
     assert all(f["geometry"]["type"] == "Polygon" for f in layer["features"])
 
 
@@ -175,8 +175,8 @@ async def test_language_switch(client: TestClient) -> None:
 
 
 async def test_metrics(client: TestClient, world: World) -> None:
-    case = (await world.dispatch.report(world.draft())).case
-    await world.dispatch.act(Action.ACCEPT, case.id, world.people["hw1"])
+    case = (await world.casework.intake.report(world.draft())).case
+    await world.casework.steps.act(Action.ACCEPT, case.id, world.people["hw1"])
     r = await client.get("/metrics")
     text = await r.text()
     assert 'gridgov_cases{status="accepted"} 1.0' in text

@@ -104,7 +104,7 @@ async def test_office_member_works_a_case(
     base_url: str,
     width: str,
 ) -> None:
-    case = (await world.dispatch.report(world.draft(description="路边垃圾堆积"))).case
+    case = (await world.casework.intake.report(world.draft(description="路边垃圾堆积"))).case
     page = await open_page("hw1")  # type: ignore[operator]
     await expect(page.locator("#count-new")).to_have_text("1")
     await check(page, "inbox", width)
@@ -123,7 +123,7 @@ async def test_office_member_works_a_case(
 async def test_dispatcher_files_a_citizen_report(
     open_page: object, world: World, width: str
 ) -> None:
-    case = (await world.dispatch.report(world.draft(who="", source=CaseSource.CITIZEN))).case
+    case = (await world.casework.intake.report(world.draft(who="", source=CaseSource.CITIZEN))).case
     page = await open_page("dispatcher")  # type: ignore[operator]
     await expect(page.locator("#count-to-file")).to_have_text("1")
     await check(page, "queue", width)
@@ -140,7 +140,7 @@ async def test_supervisor_drills_down_from_the_dashboard(
     base_url: str,
     width: str,
 ) -> None:
-    late = (await world.dispatch.report(world.draft())).case
+    late = (await world.casework.intake.report(world.draft())).case
     world.clock.now += timedelta(days=2)
     page = await open_page("sup_county")  # type: ignore[operator]
     await expect(page.locator("#chart-days")).to_have_attribute("data-ready", "1")
@@ -159,9 +159,9 @@ async def test_supervisor_drills_down_from_the_dashboard(
 async def test_lists_sort_filter_and_keep_the_filter_in_the_url(
     open_page: object, world: World, base_url: str, width: str
 ) -> None:
-    first = (await world.dispatch.report(world.draft(description="井盖缺失"))).case
+    first = (await world.casework.intake.report(world.draft(description="井盖缺失"))).case
     world.clock.now += timedelta(hours=1)
-    second = (await world.dispatch.report(world.draft(description="路灯不亮"))).case
+    second = (await world.casework.intake.report(world.draft(description="路灯不亮"))).case
     page = await open_page("admin")  # type: ignore[operator]
     await page.goto(f"{base_url}/console/cases")
     await page.click("th >> text=编号")

@@ -21,7 +21,10 @@ def numbers(html: str) -> list[str]:
 
 
 async def test_inbox_and_overdue_list_come_in_pages(client: TestClient, world: World) -> None:
-    made = [(await world.dispatch.report(world.draft())).case.number for _ in range(PAGE_SIZE + 3)]
+    made = [
+        (await world.casework.intake.report(world.draft())).case.number
+        for _ in range(PAGE_SIZE + 3)
+    ]
     await login(client, "hw1")
     first = await (await client.get("/console/cases")).text()
     assert len(numbers(first)) == PAGE_SIZE and 'rel="prev"' not in first
@@ -49,7 +52,7 @@ async def test_inbox_and_overdue_list_come_in_pages(client: TestClient, world: W
 
 async def test_queue_sections_page_on_their_own(client: TestClient, world: World) -> None:
     for _ in range(PAGE_SIZE + 1):
-        await world.dispatch.report(world.draft(who="", source=CaseSource.CITIZEN))
+        await world.casework.intake.report(world.draft(who="", source=CaseSource.CITIZEN))
     await login(client, "dispatcher")
     page = await (await client.get("/console/queue")).text()
     to_file = page.split('id="to_file"')[1].split("</section>")[0]
@@ -63,8 +66,8 @@ async def test_queue_sections_page_on_their_own(client: TestClient, world: World
 async def test_merge_takes_the_earlier_case_number(
     client: TestClient, world: World, app: App
 ) -> None:
-    earlier = (await world.dispatch.report(world.draft())).case
-    later = (await world.dispatch.report(world.draft())).case
+    earlier = (await world.casework.intake.report(world.draft())).case
+    later = (await world.casework.intake.report(world.draft())).case
     await login(client, "dispatcher")
     page = await (await client.get(f"/console/cases/{later.number}")).text()
     assert 'name="into"' in page
@@ -72,10 +75,10 @@ async def test_merge_takes_the_earlier_case_number(
     r = await client.post(f"/console/cases/{later.number}/act", data={**form, "into": "2026-X"})
     assert r.status == 400
     assert "没有您可查看的编号为 2026-X 的案件。" in await r.text()
-    assert (await app.dispatch.find_case(later.number)).status.value == "dispatched"
+    assert (await app.casework.find_case(later.number)).status.value == "dispatched"
     r = await client.post(
         f"/console/cases/{later.number}/act", data={**form, "into": earlier.number}
     )
     assert r.status == 200
-    merged = await app.dispatch.find_case(later.number)
+    merged = await app.casework.find_case(later.number)
     assert merged.status.value == "merged" and merged.duplicate_of_id == earlier.id

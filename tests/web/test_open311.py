@@ -80,7 +80,7 @@ async def test_services_xml(client: TestClient) -> None:
 
 
 async def test_service_definition(client: TestClient, world: World, app: App) -> None:
-    category = app.dispatch.catalog.categories["0102"]
+    category = app.casework.catalog.categories["0102"]
     category.attributes = [
         {
             "variable": True,
@@ -153,20 +153,20 @@ async def test_post_xml_response(client: TestClient, api_key: str) -> None:
 async def test_lifecycle_shows_in_open311(
     client: TestClient, api_key: str, world: World, app: App
 ) -> None:
-    from dispatch.lifecycle import Action
+    from dispatch.core.lifecycle import Action
 
     [created] = await (await post(client, report(api_key))).json()
     number = created["service_request_id"]
-    case = await app.dispatch.find_case(number)
+    case = await app.casework.find_case(number)
     dispatcher, office = world.people["dispatcher"], world.people["hw1"]
-    await app.dispatch.act(Action.FILE, case.id, dispatcher)
-    await app.dispatch.act(Action.DISPATCH, case.id, dispatcher)
+    await app.casework.steps.act(Action.FILE, case.id, dispatcher)
+    await app.casework.steps.act(Action.DISPATCH, case.id, dispatcher)
     [req] = await (await client.get(f"{BASE}/requests/{number}.json")).json()
     assert req["agency_responsible"] == "环卫处"
     assert req["expected_datetime"] is not None
-    await app.dispatch.act(Action.ACCEPT, case.id, office)
-    await app.dispatch.act(Action.RESOLVE, case.id, office, "清理完毕")
-    await app.dispatch.act(Action.VERIFY, case.id, dispatcher)
+    await app.casework.steps.act(Action.ACCEPT, case.id, office)
+    await app.casework.steps.act(Action.RESOLVE, case.id, office, "清理完毕")
+    await app.casework.steps.act(Action.VERIFY, case.id, dispatcher)
     [req] = await (await client.get(f"{BASE}/requests/{number}.json")).json()
     assert req["status"] == "closed"
     r = await client.get(f"{BASE}/requests.json", params={"status": "closed"})
@@ -190,7 +190,7 @@ async def test_multipart_media(client: TestClient, api_key: str, app: App) -> No
 
 
 async def test_media_url_and_attributes(client: TestClient, api_key: str, app: App) -> None:
-    app.dispatch.catalog.categories["0102"].attributes = [
+    app.casework.catalog.categories["0102"].attributes = [
         {"code": "amount", "datatype": "singlevaluelist", "required": True, "order": 1,
          "description": "垃圾量", "values": [{"key": "large", "name": "大量"}]},
     ]  # fmt: skip
@@ -212,7 +212,7 @@ async def test_media_url_and_attributes(client: TestClient, api_key: str, app: A
 
 
 async def test_attribute_answers_are_checked(client: TestClient, api_key: str, app: App) -> None:
-    app.dispatch.catalog.categories["0102"].attributes = [
+    app.casework.catalog.categories["0102"].attributes = [
         {"code": "note", "variable": False, "required": True, "description": "请拍清楚"},
         {"code": "bags", "datatype": "number", "order": 1, "description": "袋数"},
         {"code": "seen", "datatype": "datetime", "order": 2, "description": "发现时间"},
@@ -366,7 +366,7 @@ async def test_revoked_key_is_refused(client: TestClient, api_key: str, app: App
     async with app.sessions() as session, session.begin():
         key = await api_key_for(session, api_key)
         assert key is not None
-        key.revoked_at = app.dispatch.clock()
+        key.revoked_at = app.casework.clock()
     r = await post(client, report(api_key), "xml")
     assert r.status == 403
     assert "Invalid api_key" in await r.text()

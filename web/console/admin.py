@@ -2,7 +2,7 @@
 
 from aiohttp import web
 
-from dispatch import admin_queries as aq
+from dispatch import queries
 from dispatch.registration import create_api_key, create_invite
 from models import ApiKey, Person
 from models.enums import Role
@@ -17,8 +17,8 @@ async def _page(request: web.Request, **extra: str) -> web.Response:
     app = app_of(request)
     pager = Pager(request, path="/console/admin")
     async with app.sessions() as session:
-        keys = await aq.api_keys(session)
-        people = await aq.people(session, pager.offset, pager.limit)
+        keys = await queries.people.api_keys(session)
+        people = await queries.people.people(session, pager.offset, pager.limit)
     return render(request, "admin.html", {"keys": keys, "people": pager.page(people), **extra})
 
 
@@ -37,7 +37,7 @@ async def new_api_key(request: web.Request) -> web.Response:
     if not name:
         return await _page(request, error=gettext_of(request)("An API key needs a name."))
     async with app.sessions() as session, session.begin():
-        key = await create_api_key(session, name, app.dispatch.clock())
+        key = await create_api_key(session, name, app.casework.clock())
     return await _page(request, new_key=key)
 
 
@@ -48,7 +48,7 @@ async def revoke_api_key(request: web.Request) -> web.Response:
     async with app.sessions() as session, session.begin():
         key = await session.get(ApiKey, int(request.match_info["id"]))
         if key is not None and key.revoked_at is None:
-            key.revoked_at = app.dispatch.clock()
+            key.revoked_at = app.casework.clock()
     raise web.HTTPSeeOther("/console/admin")
 
 
@@ -65,6 +65,6 @@ async def new_invite(request: web.Request) -> web.Response:
         person = await session.get(Person, person_id)
         if person is None:
             raise web.HTTPSeeOther("/console/admin")
-        invite = await create_invite(session, app.dispatch.clock(), person=person)
+        invite = await create_invite(session, app.casework.clock(), person=person)
         code = invite.code
     return await _page(request, new_invite=code)

@@ -5,9 +5,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from dispatch import admin_queries as aq
+from dispatch import queries
 from dispatch.administration import Administration
-from dispatch.errors import DomainError
+from dispatch.core.errors import DomainError
 from models.enums import ChatKind, Role
 from web.console import choices, forms
 from web.console.base import app_of, locale_of, render, requires
@@ -23,11 +23,11 @@ OUTBOX = "/console/admin/outbox"
 
 async def _chats_page(request: web.Request, status: int = 200, **extra: str) -> web.Response:
     app, locale = app_of(request), locale_of(request)
-    catalog = app.dispatch.catalog
+    catalog = app.casework.catalog
     tz = ZoneInfo(app.settings.tz)
     pager = Pager(request, path=CHATS)
     async with app.sessions() as session:
-        bindings = pager.page(await aq.chat_bindings(session, pager.offset, pager.limit))
+        bindings = pager.page(await queries.chats.chat_bindings(session, pager.offset, pager.limit))
     return render(
         request,
         "admin_chats.html",
@@ -67,7 +67,7 @@ async def chat_invite(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         kind = forms.choice(form, "kind", ChatKind)
-        code = await Administration(app_of(request).dispatch).create_chat_invite(
+        code = await Administration(app_of(request).casework).create_chat_invite(
             kind,
             department_id=forms.optional_int(form, "department_id"),
             area_id=forms.optional_int(form, "area_id"),
@@ -82,7 +82,7 @@ async def chat_invite(request: web.Request) -> web.Response:
 @requires(Role.ADMIN)
 async def remove_chat(request: web.Request) -> web.Response:
     try:
-        await Administration(app_of(request).dispatch).remove_chat_binding(
+        await Administration(app_of(request).casework).remove_chat_binding(
             int(request.match_info["id"])
         )
     except DomainError as exc:
@@ -99,8 +99,8 @@ async def _outbox_page(request: web.Request, error: str = "", status: int = 200)
     tz = ZoneInfo(app.settings.tz)
     pager = Pager(request, path=OUTBOX)
     async with app.sessions() as session:
-        found = pager.page(await aq.undelivered(session, pager.offset, pager.limit))
-        counts = await aq.outbox_counts(session)
+        found = pager.page(await queries.outbox.undelivered(session, pager.offset, pager.limit))
+        counts = await queries.outbox.outbox_counts(session)
     return render(
         request,
         "admin_outbox.html",
@@ -136,7 +136,7 @@ async def outbox(request: web.Request) -> web.Response:
 @requires(Role.ADMIN)
 async def retry(request: web.Request) -> web.Response:
     try:
-        await Administration(app_of(request).dispatch).retry_message(int(request.match_info["id"]))
+        await Administration(app_of(request).casework).retry_message(int(request.match_info["id"]))
     except DomainError as exc:
         return await _outbox_page(request, *forms.problem(request, exc))
     raise web.HTTPSeeOther(OUTBOX)

@@ -12,9 +12,9 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from dispatch import admin_queries as aq
+from dispatch import queries
 from dispatch.administration import Administration, LayerImport
-from dispatch.errors import DomainError
+from dispatch.core.errors import DomainError
 from geo.errors import GridLayerError
 from geo.grids import GridFields
 from models.enums import Role
@@ -31,13 +31,13 @@ async def _page(request: web.Request, status: int = 200, **extra: Any) -> web.Re
     app = app_of(request)
     tz = ZoneInfo(app.settings.tz)
     async with app.sessions() as session:
-        layers = await aq.grid_layers(session)
+        layers = await queries.configuration.grid_layers(session)
     return render(
         request,
         "admin_grids.html",
         {
-            "layer_id": app.dispatch.directory.layer_id,
-            "grids": len(app.dispatch.directory.info),
+            "layer_id": app.casework.directory.layer_id,
+            "grids": len(app.casework.directory.info),
             "layers": [
                 {
                     "id": layer.id,
@@ -92,7 +92,7 @@ def _fields(form: forms.Form) -> GridFields:
 
 async def _import(request: web.Request, form: forms.Form) -> LayerImport:
     field, name, suffix = _upload(form)
-    admin = Administration(app_of(request).dispatch)
+    admin = Administration(app_of(request).casework)
     with tempfile.TemporaryDirectory(prefix="gridgov-layer-") as folder:
         path = Path(folder) / f"upload{suffix}"
         await asyncio.to_thread(_save, field, path)

@@ -14,8 +14,8 @@ from sqlalchemy import delete, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from dispatch.actors import Actor
-from dispatch.errors import DomainError
+from dispatch.core.actors import Actor
+from dispatch.core.errors import DomainError
 from dispatch.registration import digest
 from gridgov.app import App
 from models import ConsoleSession, LoginFailure, Person
@@ -78,7 +78,7 @@ async def too_many_failures(
 async def login(app: App, username: str, password: str, remote: str) -> str | None:
     """A new session token for good credentials; None (and a recorded failure) otherwise.
     The caller checks the rate limit first."""
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     async with app.sessions() as session, session.begin():
         person = await session.scalar(
             select(Person).where(Person.username == username, Person.active.is_(True))
@@ -108,13 +108,13 @@ async def current_user(app: App, request: web.Request) -> ConsoleUser | None:
         return None
     async with app.sessions() as session:
         row = await session.get(ConsoleSession, digest(token))
-        if row is None or row.expires_at <= app.dispatch.clock():
+        if row is None or row.expires_at <= app.casework.clock():
             return None
         person = await session.get(Person, row.person_id, options=[selectinload(Person.grids)])
         if person is None or not person.active:
             return None
         try:
-            actor = await app.dispatch.actor(session, person.id)
+            actor = await app.casework.actor(session, person.id)
         except DomainError:
             return None
         return ConsoleUser(person, actor, row.csrf_token)

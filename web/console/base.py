@@ -7,7 +7,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from dispatch.console_queries import NavCounts, nav_counts
+from dispatch.queries.cases import NavCounts, nav_counts
 from gridgov.app import App
 from models.enums import Role
 from web.console.auth import ConsoleUser, csrf_ok, current_user
@@ -55,7 +55,7 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
     request[USER] = user
     if request.method == "GET" and "." not in request.path.rsplit("/", 1)[-1]:
         async with app.sessions() as session:
-            request[NAV] = await nav_counts(session, user.actor, app.dispatch.clock())
+            request[NAV] = await nav_counts(session, user.actor, app.casework.clock())
     if request.method == "POST":
         _ = gettext_of(request)
         try:

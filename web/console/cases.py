@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from sqlalchemy import select
 
-from dispatch import console_queries as q
-from dispatch import lifecycle
-from dispatch.errors import DomainError, PermissionDenied, explain
+from dispatch import queries
+from dispatch.core import lifecycle
+from dispatch.core.commands import DispatchTo, MergeInto, RequestExtension, StepCommand, TransferTo
+from dispatch.core.errors import DomainError, PermissionDenied, explain
+from dispatch.core.lifecycle import RULES, Action
 from dispatch.intake import PhotoRef
-from dispatch.lifecycle import RULES, Action
 from models import Case
 from models.enums import Role
 from web.console import filters, forms, timeline
@@ -58,13 +59,15 @@ async def inbox(request: web.Request) -> web.Response:
     """Every list of cases: filters and order live in the URL, so a list can be bookmarked,
     shared and exported as it is shown."""
     app, user = app_of(request), user_of(request)
-    now = app.dispatch.clock()
-    chosen = filters.read(request, app.dispatch.catalog, ZoneInfo(app.settings.tz))
+    now = app.casework.clock()
+    chosen = filters.read(request, app.casework.catalog, ZoneInfo(app.settings.tz))
     if chosen.text and (found := await _exact_number(request, chosen.text)):
         raise web.HTTPSeeOther(f"/console/cases/{found}")
     pager = Pager(request)
     async with app.sessions() as session:
-        total, rows = await q.case_list(session, user.actor, now, chosen, pager.offset, pager.size)
+        total, rows = await queries.cases.case_list(
+            session, user.actor, now, chosen, pager.offset, pager.size
+        )
     page = pager.page(rows, total)
     loc = locale_of(request)
     return render(
@@ -75,7 +78,7 @@ async def inbox(request: web.Request) -> web.Response:
             "page": page,
             "chosen": chosen,
             "query": dict(request.query),
-            "form": filters.options(app.dispatch.catalog, loc),
+            "form": filters.options(app.casework.catalog, loc),
             "sort_links": filters.sort_links(request, chosen),
             "export": str(request.rel_url.with_path("/console/cases.csv")),
         },
@@ -86,7 +89,9 @@ async def _exact_number(request: web.Request, text: str) -> str | None:
     """A search for a case number the user may see goes straight to that case."""
     async with app_of(request).sessions() as session:
         return await session.scalar(
-            select(Case.number).where(Case.number == text, q.visible_to(user_of(request).actor))
+            select(Case.number).where(
+                Case.number == text, queries.cases.visible_to(user_of(request).actor)
+            )
         )
 
 
@@ -95,10 +100,12 @@ async def export_cases(request: web.Request) -> web.Response:
     """The filtered list as a spreadsheet (UTF-8 with BOM, for Excel), up to EXPORT_LIMIT."""
     app, user = app_of(request), user_of(request)
     _ = gettext_of(request)
-    now, loc = app.dispatch.clock(), locale_of(request)
-    chosen = filters.read(request, app.dispatch.catalog, ZoneInfo(app.settings.tz))
+    now, loc = app.casework.clock(), locale_of(request)
+    chosen = filters.read(request, app.casework.catalog, ZoneInfo(app.settings.tz))
     async with app.sessions() as session:
-        _total, rows = await q.case_list(session, user.actor, now, chosen, 0, EXPORT_LIMIT)
+        _total, rows = await queries.cases.case_list(
+            session, user.actor, now, chosen, 0, EXPORT_LIMIT
+        )
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow([_(label) for _key, label in EXPORT_COLUMNS])
@@ -117,9 +124,9 @@ async def export_cases(request: web.Request) -> web.Response:
 def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
     """What a list or the case page shows of a case; never the reporter's identity."""
     tz = ZoneInfo(app.settings.tz)
-    catalog = app.dispatch.catalog
+    catalog = app.casework.catalog
     category = catalog.categories_by_id[case.category_id]
-    light = app.dispatch.light(case, now) or ""
+    light = app.casework.light(case, now) or ""
     return {
         "id": case.id,
         "number": case.number,
@@ -180,11 +187,11 @@ async def _visible_case(request: web.Request) -> Case | web.Response:
     _ = gettext_of(request)
     number = request.match_info["number"]
     async with app.sessions() as session:
-        case = await q.case_by_number(session, number)
+        case = await queries.cases.case_by_number(session, number)
         if case is None:
             return error_page(request, 404, _("No such case."))
         visible = await session.scalar(
-            select(Case.id).where(Case.id == case.id, q.visible_to(user.actor))
+            select(Case.id).where(Case.id == case.id, queries.cases.visible_to(user.actor))
         )
     if visible is None:
         return error_page(request, 403, _("This case is not yours to see."))
@@ -200,11 +207,11 @@ async def _case_page(
 ) -> web.Response:
     """The case page; after a failed step it shows the error and keeps what was typed."""
     app, user = app_of(request), user_of(request)
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     tz = ZoneInfo(app.settings.tz)
     async with app.sessions() as session:
-        events = await q.timeline(session, case.id)
-    catalog, loc = app.dispatch.catalog, locale_of(request)
+        events = await queries.cases.timeline(session, case.id)
+    catalog, loc = app.casework.catalog, locale_of(request)
     photos: dict[str, list[str]] = {}
     for a in case.attachments:
         if (url := media_url(app.settings, a.storage, a.ref)) is not None:
@@ -235,16 +242,20 @@ async def case_page(request: web.Request) -> web.Response:
     return await _case_page(request, case)
 
 
-async def _params(request: web.Request, action: Action, form: Any) -> dict[str, Any]:
+async def _command(request: web.Request, action: Action, form: Any) -> StepCommand:
+    """The typed command for a step that carries more than a note; the bare action when the
+    form leaves it out (the use case then names what is missing)."""
     kind = PARAMS.get(action)
     if kind == "department" and form.get("department_id"):
-        return {"department_id": int(form["department_id"])}
+        department_id = int(form["department_id"])
+        return TransferTo(department_id) if action is Action.TRANSFER else DispatchTo(department_id)
     if kind == "until" and form.get("until"):
         tz = ZoneInfo(app_of(request).settings.tz)
-        return {"until": datetime.fromisoformat(form["until"]).replace(tzinfo=tz)}
+        return RequestExtension(datetime.fromisoformat(form["until"]).replace(tzinfo=tz))
     if kind == "into":
-        return {"into_case_id": await _merge_target(request, str(form.get("into") or ""))}
-    return {}
+        into = await _merge_target(request, str(form.get("into") or ""))
+        return action if into is None else MergeInto(into)
+    return action
 
 
 async def _merge_target(request: web.Request, number: str) -> int | None:
@@ -254,7 +265,9 @@ async def _merge_target(request: web.Request, number: str) -> int | None:
         return None
     async with app_of(request).sessions() as session:
         found = await session.scalar(
-            select(Case.id).where(Case.number == number, q.visible_to(user_of(request).actor))
+            select(Case.id).where(
+                Case.number == number, queries.cases.visible_to(user_of(request).actor)
+            )
         )
     if found is None:
         raise forms.FormError(
@@ -273,19 +286,18 @@ async def act(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         action = Action(str(form.get("action")))
-        params = await _params(request, action, form)
+        command = await _command(request, action, form)
         photos: list[PhotoRef] = []
         photo = form.get("photo")
         if isinstance(photo, web.FileField) and photo.filename:
             photos.append(save_upload(app.settings, photo, "console"))
-        await app.dispatch.act(
-            action,
+        await app.casework.steps.act(
+            command,
             case.id,
             user.person.id,
             str(form.get("note") or ""),
             int(str(form.get("version"))),
             photos,
-            **params,
         )
     except PermissionDenied as exc:
         return error_page(request, 403, explain(exc, locale_of(request)))
@@ -311,12 +323,12 @@ def _typed(form: Any) -> dict[str, str]:
 async def queue(request: web.Request) -> web.Response:
     """Each section pages on its own (`?to_file=2`), keeping the others where they are."""
     app, user = app_of(request), user_of(request)
-    now, loc = app.dispatch.clock(), locale_of(request)
+    now, loc = app.casework.clock(), locale_of(request)
     sections = []
     async with app.sessions() as session:
         for key, title in QUEUE_TITLES.items():
             pager = Pager(request, param=key)
-            total, found = await q.queue_section(
+            total, found = await queries.cases.queue_section(
                 session, user.actor, key, pager.offset, pager.limit
             )
             page = pager.page(found, total)

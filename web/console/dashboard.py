@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from dispatch import console_queries as q
+from dispatch import queries
 from dispatch.assessment import Dimension, Figures, figures
 from models.enums import Role
 from web.console import overview
@@ -60,7 +60,7 @@ def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
 
 
 def _name(app: Any, dimension: Dimension, key: int | None, locale: str) -> str:
-    catalog = app.dispatch.catalog
+    catalog = app.casework.catalog
     if key is None:
         return "—"
     if dimension is Dimension.DEPARTMENT:
@@ -82,13 +82,13 @@ def _value(f: Figures, column: str) -> str:
 async def _table(request: web.Request) -> tuple[date, date, Dimension, list[list[str]]]:
     app, user = app_of(request), user_of(request)
     tz = ZoneInfo(app.settings.tz)
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     start, end, dimension = _period(request, tz, now.astimezone(tz).date())
     lo, hi = _bounds(start, end, tz)
     area = user.actor.area_id
     keys = None
     if area is not None and dimension is not Dimension.DEPARTMENT:
-        keys = [a.id for a in app.dispatch.catalog.areas.values() if area in (a.id, a.parent_id)]
+        keys = [a.id for a in app.casework.catalog.areas.values() if area in (a.id, a.parent_id)]
     async with app.sessions() as session:
         rows = await figures(session, dimension, lo, hi, now, keys=keys)
     table = [
@@ -123,7 +123,7 @@ async def wall(request: web.Request) -> web.Response:
     """The dashboard for the command centre's screen: large, dark, refreshing itself."""
     app = app_of(request)
     tz = ZoneInfo(app.settings.tz)
-    start, end, _dimension = _period(request, tz, app.dispatch.clock().astimezone(tz).date())
+    start, end, _dimension = _period(request, tz, app.casework.clock().astimezone(tz).date())
     context = await overview.build(request, start, end)
     return render(request, "wall.html", {**context, "refresh_s": WALL_REFRESH_S})
 
@@ -153,7 +153,7 @@ async def export_csv(request: web.Request) -> web.Response:
 @requires(*Role)  # every console user: the case page's map shows them too
 async def grid_outlines(request: web.Request) -> web.Response:
     """The grid layer in force, the map's base (there are no tiles offline)."""
-    directory = app_of(request).dispatch.directory
+    directory = app_of(request).casework.directory
     return web.Response(
         body=directory.outlines,
         content_type="application/geo+json",
@@ -165,9 +165,9 @@ async def grid_outlines(request: web.Request) -> web.Response:
 @requires(*VIEWERS)
 async def open_cases(request: web.Request) -> web.Response:
     app, user = app_of(request), user_of(request)
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     async with app.sessions() as session:
-        rows = await q.open_cases_on_map(session, user.actor)
+        rows = await queries.cases.open_cases_on_map(session, user.actor)
     return web.json_response(
         [
             {
@@ -175,7 +175,7 @@ async def open_cases(request: web.Request) -> web.Response:
                 "lon": c.lon,
                 "lat": c.lat,
                 "status": c.status.value,
-                "light": app.dispatch.light(c, now) or "none",
+                "light": app.casework.light(c, now) or "none",
             }
             for c in rows
         ]

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from dispatch.catalog import Catalog
-from dispatch.console_queries import LIGHTS, SORTABLE, CaseFilter
+from dispatch.queries.cases import LIGHTS, SORTABLE, CaseFilter
 from models.enums import AreaLevel, CaseStatus
 from web.console import choices
 

@@ -7,7 +7,7 @@ from typing import Any, TypeVar
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from dispatch.errors import DomainError, NotFound, explain
+from dispatch.core.errors import DomainError, NotFound, explain
 from web.console.base import gettext_of, locale_of
 
 E = TypeVar("E", bound=StrEnum)

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
-from dispatch import console_queries as q
-from dispatch.actors import Actor
+from dispatch import queries
 from dispatch.assessment import Dimension, Figures, figures
 from dispatch.catalog import Catalog
+from dispatch.core.actors import Actor
 from models.enums import AreaLevel
 from web.console.base import app_of, gettext_of, locale_of, user_of
 from web.console.cases import _row
@@ -86,7 +86,7 @@ def _trend(
 
 
 def _tiles(
-    nav: q.NavCounts, now: Totals, before: Totals, start: date, end: date, _: Any
+    nav: queries.cases.NavCounts, now: Totals, before: Totals, start: date, end: date, _: Any
 ) -> list[Tile]:
     period = {"start": start.isoformat(), "end": end.isoformat()}
     tiles = [
@@ -128,7 +128,9 @@ def _tiles(
     return tiles
 
 
-def _day_series(days: list[q.DayCounts], start: date, end: date) -> dict[str, list[Any]]:
+def _day_series(
+    days: list[queries.statistics.DayCounts], start: date, end: date
+) -> dict[str, list[Any]]:
     by_day = {d.day: d for d in days}
     labels, received, closed = [], [], []
     day = start
@@ -144,23 +146,25 @@ def _day_series(days: list[q.DayCounts], start: date, end: date) -> dict[str, li
 async def build(request: web.Request, start: date, end: date) -> dict[str, Any]:
     """Everything the dashboard and the wall show for [start, end] (whole local days)."""
     app, user = app_of(request), user_of(request)
-    catalog, locale = app.dispatch.catalog, locale_of(request)
+    catalog, locale = app.casework.catalog, locale_of(request)
     _ = gettext_of(request)
     tz = ZoneInfo(app.settings.tz)
-    now = app.dispatch.clock()
+    now = app.casework.clock()
     lo, hi = _bounds(start, end, tz)
     length = (end - start).days + 1
     before_lo, before_hi = _bounds(start - timedelta(days=length), start - timedelta(days=1), tz)
     dimension, keys = _scope(user.actor, catalog)
     pager = Pager(request, param="overdue", size=OVERDUE_PAGE)
     async with app.sessions() as session:
-        nav = await q.nav_counts(session, user.actor, now)
+        nav = await queries.cases.nav_counts(session, user.actor, now)
         current = await figures(session, dimension, lo, hi, now, keys=keys)
         previous = await figures(session, dimension, before_lo, before_hi, now, keys=keys)
         offices = await figures(session, Dimension.DEPARTMENT, lo, hi, now)
-        days = await q.daily_counts(session, user.actor, lo, hi, app.settings.tz)
-        by_category = await q.received_by_category(session, user.actor, lo, hi)
-        total, found = await q.overdue(session, user.actor, now, pager.offset, pager.limit)
+        days = await queries.statistics.daily_counts(session, user.actor, lo, hi, app.settings.tz)
+        by_category = await queries.statistics.received_by_category(session, user.actor, lo, hi)
+        total, found = await queries.cases.overdue(
+            session, user.actor, now, pager.offset, pager.limit
+        )
     ranked = sorted(
         (f for f in offices if f.key is not None and f.on_time_rate is not None),
         key=lambda f: f.on_time_rate or 0.0,

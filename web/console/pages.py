@@ -44,7 +44,7 @@ async def login(request: web.Request) -> web.Response:
     password = str(form.get("password") or "")
     remote = auth.remote_of(request)
     async with app.sessions() as session:
-        blocked = await auth.too_many_failures(session, username, remote, app.dispatch.clock())
+        blocked = await auth.too_many_failures(session, username, remote, app.casework.clock())
     if blocked:
         return _login_form(request, _("Too many failed logins; try again in 15 minutes."), 429)
     token = await auth.login(app, username, password, remote)

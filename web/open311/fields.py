@@ -5,7 +5,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.catalog import Catalog
-from dispatch.console_queries import CLOSED_STATUSES, ServiceRequestView
+from dispatch.queries.service_requests import CLOSED_STATUSES, ServiceRequestView
 from gridgov.settings import Settings
 from models import Category
 from models.enums import CaseStatus

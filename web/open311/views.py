@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 from multidict import MultiDictProxy
 
-from dispatch.console_queries import RequestFilter, service_request, service_requests
-from dispatch.errors import DomainError, NotFound, OutsideJurisdiction, explain
+from dispatch.core.errors import DomainError, NotFound, OutsideJurisdiction, explain
 from dispatch.intake import MAX_DESCRIPTION, PhotoRef, ReportDraft
+from dispatch.queries.service_requests import RequestFilter, service_request, service_requests
 from dispatch.registration import api_key_for
 from gridgov.app import App
 from models import Category
@@ -57,7 +57,7 @@ def _locale(request: web.Request, app: App) -> str:
 
 
 def _service_category(app: App, code: str) -> Category:
-    category = app.dispatch.catalog.categories.get(code)
+    category = app.casework.catalog.categories.get(code)
     if category is None or not category.active or category.parent_code is None:
         raise Open311Error(404, f"service_code {code} was not found")
     return category
@@ -88,7 +88,7 @@ async def discovery(request: web.Request, app: App, fmt: str) -> web.Response:
 
 @endpoint
 async def services(request: web.Request, app: App, fmt: str) -> web.Response:
-    catalog = app.dispatch.catalog
+    catalog = app.casework.catalog
     locale = _locale(request, app)
     listed = sorted(
         (c for c in catalog.categories.values() if c.active and c.parent_code is not None),
@@ -224,11 +224,11 @@ async def create_request(request: web.Request, app: App, fmt: str) -> web.Respon
         reporter_contact=contact,
     )
     draft.validate()  # before any upload is stored
-    location = app.dispatch.directory.locate(lon, lat)
+    location = app.casework.directory.locate(lon, lat)
     if location is None or location.status == LocationStatus.OUTSIDE:
         raise OutsideJurisdiction(lon=lon, lat=lat)
     draft.photos = _photos(app, form)
-    result = await app.dispatch.report(draft)
+    result = await app.casework.intake.report(draft)
     return respond(
         fmt,
         "service_requests",
@@ -271,13 +271,13 @@ async def list_requests(request: web.Request, app: App, fmt: str) -> web.Respons
     if start and end and end - start > DEFAULT_RANGE:
         raise Open311Error(400, "the date range may not span more than 90 days")
     if end is None:
-        end = start + DEFAULT_RANGE if start else app.dispatch.clock()
+        end = start + DEFAULT_RANGE if start else app.casework.clock()
     start = start or end - DEFAULT_RANGE
     statuses = _list(q.get("status"))
     if any(s not in ("open", "closed") for s in statuses):
         raise Open311Error(400, "status must be open or closed")
     codes = _list(q.get("service_code"))
-    catalog = app.dispatch.catalog
+    catalog = app.casework.catalog
     missing = [c for c in codes if c not in catalog.categories]
     if missing:
         raise Open311Error(404, f"service_code {missing[0]} was not found")
@@ -297,7 +297,7 @@ async def list_requests(request: web.Request, app: App, fmt: str) -> web.Respons
 def _requests_response(request: web.Request, app: App, fmt: str, cases: list[Any]) -> web.Response:
     locale = _locale(request, app)
     _ = translator(locale)
-    catalog = app.dispatch.catalog
+    catalog = app.casework.catalog
     body = [fields.service_request(c, catalog, app.settings, locale, _) for c in cases]
     return respond(fmt, "service_requests", body)
 

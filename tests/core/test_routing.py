@@ -3,7 +3,7 @@ the community or town the case lies in (属地兜底)."""
 
 import pytest
 
-from dispatch.routing import Place, RouteReason, RoutingTable
+from dispatch.core.routing import Place, RouteReason, RoutingTable
 
 GRID, COMMUNITY, TOWN, COUNTY = "330521101001001", "330521101001", "330521101", "330521"
 OTHER_GRID = "330521101001002"

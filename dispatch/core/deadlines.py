@@ -3,14 +3,19 @@
 The stored `yellow_at` and `deadline_at` are the source of truth for lights and for the
 sweep; `next_check_at` is the moment the next rung of the ladder falls due."""
 
+from __future__ import annotations
+
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import IntEnum
+from typing import TYPE_CHECKING
 
-from dispatch.workcalendar import WorkCalendar
-from models import Case, Category
+from dispatch.core.workcalendar import WorkCalendar
 from models.enums import CaseStatus, ClockStart, TimeLimitUnit
+
+if TYPE_CHECKING:
+    from models import Case, Category
 
 RUNNING = (CaseStatus.DISPATCHED, CaseStatus.ACCEPTED)
 
@@ -29,6 +34,10 @@ class EscalationPolicy:
     yellow_ratio: float = 0.8
     level2_after_seconds: int = 4 * 3600
     level3_after_seconds: int = 16 * 3600
+
+    def __post_init__(self) -> None:
+        if not 0 < self.yellow_ratio <= 1:
+            raise ValueError(f"yellow_ratio must be in (0, 1], got {self.yellow_ratio}")
 
 
 class DeadlinePlanner:

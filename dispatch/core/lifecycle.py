@@ -2,17 +2,22 @@
 changes. Pure code: it mutates the case object it is given and returns the event to record;
 it never touches the database or the clock."""
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from uuid import uuid4
 
-from dispatch.actors import Actor
-from dispatch.deadlines import DeadlinePlanner
-from dispatch.errors import N_, IllegalTransition, InvalidInput, PermissionDenied
-from models import Case
+from dispatch.core.actors import Actor
+from dispatch.core.deadlines import DeadlinePlanner
+from dispatch.core.errors import N_, IllegalTransition, InvalidInput, PermissionDenied
 from models.enums import CaseStatus, Role
+
+if TYPE_CHECKING:
+    from models import Case
 
 S = CaseStatus
 MAX_NOTE = 2000
@@ -137,6 +142,12 @@ def check(action: Action, actor: Actor, case: Case, note: str = "") -> Rule:
     return rule
 
 
+# What a step carries beyond its note, resolved by the use case: the office of a dispatch or
+# transfer (`int`), the case a merge goes into (`Case`), the deadline an extension asks for.
+StepArgument = Any
+Handler = Callable[["Transition", "Case", datetime, Step, StepArgument], None]
+
+
 @dataclass
 class Transition:
     """Applies one action to a case, after `check`. The planner keeps the deadlines right."""
@@ -145,19 +156,27 @@ class Transition:
     reopen_days: int
 
     def apply(
-        self, case: Case, action: Action, actor: Actor, now: datetime, note: str = "", **params: Any
+        self,
+        case: Case,
+        action: Action,
+        actor: Actor,
+        now: datetime,
+        note: str = "",
+        argument: StepArgument = None,
     ) -> Step:
         rule = check(action, actor, case, note)
         step = Step(action, case.status, rule.to_status or case.status, note.strip())
-        handler = getattr(self, f"_{action.value}", None)
-        if handler:
-            handler(case, now, step, **params)
+        HANDLERS[action](self, case, now, step, argument)
         if rule.to_status:
             case.status = rule.to_status
         case.next_check_at = self.planner.next_check(case)
         return step
 
-    def _file(self, case: Case, now: datetime, step: Step) -> None:
+    def _only_record(self, case: Case, now: datetime, step: Step, _: None) -> None:
+        """A step that changes nothing on the case: it goes on the record and to its recipients
+        (urge)."""
+
+    def _file(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.filed_at = now
 
     def _dispatch(self, case: Case, now: datetime, step: Step, department_id: int) -> None:
@@ -167,11 +186,11 @@ class Transition:
         step.payload["department_id"] = department_id
         self.planner.on_dispatch(case, now)
 
-    def _accept(self, case: Case, now: datetime, step: Step) -> None:
+    def _accept(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.accepted_at = now
         self.planner.on_accept(case, now)
 
-    def _return(self, case: Case, now: datetime, step: Step) -> None:
+    def _return(self, case: Case, now: datetime, step: Step, _: None) -> None:
         step.payload["department_id"] = case.department_id
         self.planner.stop(case)
 
@@ -212,31 +231,31 @@ class Transition:
             )
         return case.extension_requested_until
 
-    def _approve_extension(self, case: Case, now: datetime, step: Step) -> None:
+    def _approve_extension(self, case: Case, now: datetime, step: Step, _: None) -> None:
         until = self._pending_extension(case)
         step.payload.update(old_deadline=_iso(case.deadline_at), until=until.isoformat())
         self.planner.extend(case, until)
         case.extension_requested_until = None
 
-    def _deny_extension(self, case: Case, now: datetime, step: Step) -> None:
+    def _deny_extension(self, case: Case, now: datetime, step: Step, _: None) -> None:
         step.payload["until"] = self._pending_extension(case).isoformat()
         case.extension_requested_until = None
 
-    def _suspend(self, case: Case, now: datetime, step: Step) -> None:
+    def _suspend(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.status_before_suspension = case.status
         case.suspended_at = now
         self.planner.pause(case, now)
 
-    def _resume(self, case: Case, now: datetime, step: Step) -> None:
+    def _resume(self, case: Case, now: datetime, step: Step, _: None) -> None:
         step.to_status = case.status = case.status_before_suspension or S.DISPATCHED
         case.status_before_suspension = None
         case.suspended_at = None
         self.planner.resume(case, now)
 
-    def _resolve(self, case: Case, now: datetime, step: Step) -> None:
+    def _resolve(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.resolved_at = now
 
-    def _verify(self, case: Case, now: datetime, step: Step) -> None:
+    def _verify(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.closed_at = now
         case.closed_on_time = case.deadline_at is None or (
             case.resolved_at is not None and case.resolved_at <= case.deadline_at
@@ -244,13 +263,13 @@ class Transition:
         case.handling_work_seconds = self.planner.handling_seconds(case)
         step.payload["on_time"] = case.closed_on_time
 
-    def _rework(self, case: Case, now: datetime, step: Step) -> None:
+    def _rework(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.rework_count += 1
         case.resolved_at = None
         step.payload["rework_count"] = case.rework_count
         self.planner.restart(case, now)
 
-    def _void(self, case: Case, now: datetime, step: Step) -> None:
+    def _void(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.voided_at = now
         self.planner.stop(case)
 
@@ -261,7 +280,7 @@ class Transition:
         step.payload["into"] = into.number
         self.planner.stop(case)
 
-    def _reopen(self, case: Case, now: datetime, step: Step) -> None:
+    def _reopen(self, case: Case, now: datetime, step: Step, _: None) -> None:
         assert case.closed_at is not None
         if now - case.closed_at > timedelta(days=self.reopen_days):
             raise InvalidInput(
@@ -276,6 +295,27 @@ class Transition:
         case.closed_on_time = None
         case.handling_work_seconds = None
         self._dispatch(case, now, step, case.department_id)
+
+
+HANDLERS: dict[Action, Handler] = {
+    Action.FILE: Transition._file,
+    Action.DISPATCH: Transition._dispatch,
+    Action.ACCEPT: Transition._accept,
+    Action.RETURN: Transition._return,
+    Action.TRANSFER: Transition._transfer,
+    Action.REQUEST_EXTENSION: Transition._request_extension,
+    Action.APPROVE_EXTENSION: Transition._approve_extension,
+    Action.DENY_EXTENSION: Transition._deny_extension,
+    Action.SUSPEND: Transition._suspend,
+    Action.RESUME: Transition._resume,
+    Action.RESOLVE: Transition._resolve,
+    Action.VERIFY: Transition._verify,
+    Action.REWORK: Transition._rework,
+    Action.VOID: Transition._void,
+    Action.MERGE: Transition._merge,
+    Action.REOPEN: Transition._reopen,
+    Action.URGE: Transition._only_record,
+}
 
 
 def _iso(value: datetime | None) -> str | None:

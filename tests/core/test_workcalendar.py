@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from dispatch.workcalendar import NoWorkingTimeError, WorkCalendar, WorkingHours
+from dispatch.core.workcalendar import NoWorkingTimeError, WorkCalendar, WorkingHours
 from tests.china_2026 import DAYS_OFF_2026, MAKEUP_WORKDAYS_2026
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -340,59 +340,6 @@ def test_elapsed_limit_seconds() -> None:
     assert CAL.elapsed_limit_seconds(start, now, "hours") == 67 * HOUR
     assert CAL.elapsed_limit_seconds(now, start, "hours") == 0
     assert CAL.elapsed_limit_seconds(now, start, "work_hours") == 0
-
-
-# --- lights -------------------------------------------------------------------------------------
-
-
-def test_light_work_hours() -> None:
-    start = sh(3, 2, 9)
-    deadline = CAL.deadline(start, 4, "work_hours")
-    assert deadline == sh(3, 2, 15)
-
-    def light(now: datetime) -> str:
-        return CAL.light(start, deadline, now, "work_hours")
-
-    assert light(start) == "green"  # 0 %
-    assert light(sh(3, 2, 13)) == "green"  # 75 %, lunch break
-    assert light(sh(3, 2, 14, 9, 36)) == "green"  # 79 % = 11376 s
-    assert light(sh(3, 2, 14, 12)) == "yellow"  # 80 % = 11520 s
-    assert light(deadline) == "yellow"  # 100 %, not yet overdue
-    assert light(deadline + timedelta(seconds=1)) == "red"
-    assert light(sh(3, 3, 9)) == "red"
-
-
-def test_light_work_days_over_weekend() -> None:
-    start = sh(3, 6, 10)  # Friday
-    deadline = CAL.deadline(start, 1, "work_days")
-    assert deadline == sh(3, 9, 10)
-    assert CAL.light(start, deadline, sh(3, 7, 12), "work_days") == "green"  # 5.5 h of 7 h
-    assert CAL.light(start, deadline, sh(3, 9, 8, 35), "work_days") == "green"  # 79.8 %
-    assert CAL.light(start, deadline, sh(3, 9, 8, 36), "work_days") == "yellow"  # 80 %
-    assert CAL.light(start, deadline, sh(3, 9, 10, 1), "work_days") == "red"
-
-
-def test_light_plain_hours() -> None:
-    start = sh(3, 7, 16)  # Saturday: the calendar does not matter
-    deadline = CAL.deadline(start, 2, "hours")
-    assert CAL.light(start, deadline, start, "hours") == "green"
-    assert CAL.light(start, deadline, sh(3, 7, 17, 34, 48), "hours") == "green"  # 79 %
-    assert CAL.light(start, deadline, sh(3, 7, 17, 36), "hours") == "yellow"  # 80 %
-    assert CAL.light(start, deadline, sh(3, 7, 18, 0, 1), "hours") == "red"
-
-
-def test_light_extended_deadline_and_custom_ratio() -> None:
-    start = sh(3, 2, 9)
-    extended = CAL.deadline(start, 8, "work_hours")  # Mon 6.5 h, Tue 08:30 + 1.5 h
-    assert extended == sh(3, 3, 10)
-    assert CAL.light(start, extended, sh(3, 2, 15), "work_hours") == "green"  # 50 %
-    assert CAL.light(start, extended, sh(3, 2, 15), "work_hours", yellow_ratio=0.5) == "yellow"
-
-
-def test_light_invalid_ratio() -> None:
-    for ratio in (0, -0.1, 1.5):
-        with pytest.raises(ValueError, match="yellow_ratio"):
-            CAL.light(sh(3, 2, 9), sh(3, 2, 15), sh(3, 2, 10), "work_hours", yellow_ratio=ratio)
 
 
 # --- a zone with daylight saving time -----------------------------------------------------------

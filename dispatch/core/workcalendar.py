@@ -219,29 +219,6 @@ class WorkCalendar:
             return self.working_seconds_between(start, now)
         return max(0, (_to_utc(now, "now") - _to_utc(start, "start")) // _ONE_SECOND)
 
-    def light(
-        self,
-        start: datetime,
-        deadline: datetime,
-        now: datetime,
-        unit: str,
-        yellow_ratio: float = 0.8,
-    ) -> str:
-        """Traffic light of a running limit: "green", "yellow" or "red".
-
-        Red once `now` is past the deadline; yellow once `yellow_ratio` of the limit is used. The
-        limit is measured from `start` to `deadline`, so an extended deadline counts in full.
-        """
-        if not 0 < yellow_ratio <= 1:
-            raise ValueError(f"yellow_ratio must be in (0, 1], got {yellow_ratio}")
-        if _to_utc(now, "now") > _to_utc(deadline, "deadline"):
-            return "red"
-        total = self.elapsed_limit_seconds(start, deadline, unit)
-        used = self.elapsed_limit_seconds(start, now, unit)
-        if total <= 0 or used / total >= yellow_ratio:
-            return "yellow"
-        return "green"
-
     def _periods(self, day: date) -> Iterator[tuple[datetime, datetime]]:
         """The working periods of a local date as UTC intervals (none on a day off)."""
         if not self.is_working_day(day):

@@ -1,0 +1,22 @@
+"""People: the admin's list, API keys, a person's language."""
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import (
+    ApiKey,
+    Person,
+)
+
+
+async def people(session: AsyncSession, offset: int, limit: int) -> list[Person]:
+    query = select(Person).order_by(Person.id).offset(offset).limit(limit)
+    return list((await session.scalars(query)).all())
+
+
+async def api_keys(session: AsyncSession) -> list[ApiKey]:
+    return list((await session.scalars(select(ApiKey).order_by(ApiKey.id))).all())
+
+
+async def set_locale(session: AsyncSession, person_id: int, locale: str) -> None:
+    await session.execute(update(Person).where(Person.id == person_id).values(locale=locale))
