@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bench import browser_bench
 from bench.cases_fixture import BENCH_PASSWORD, COUNTY_SUPERVISOR, SHANGHAI, Fixture
 from bench.dispatch_bench import captured_sql, explain, make_casework
 from bench.report import Row, Section, Stats, fmt_ms, markdown_table, progress
@@ -66,6 +67,7 @@ async def run(fixture: Fixture, options: WebOptions, command: str) -> Section:
                         logged_in = True
                     await _measure(section, client, scenario, options)
                 breakdown = await _dashboard_queries(engine, client)
+                await browser_bench.dashboard_in_chromium(section, str(client.make_url("/"))[:-1])
     finally:
         await engine.dispose()
     section.add(

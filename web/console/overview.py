@@ -15,7 +15,7 @@ from dispatch.assessment import Dimension, Figures, figures
 from dispatch.catalog import Catalog
 from dispatch.core.actors import Actor
 from models.enums import AreaLevel
-from web.console.base import app_of, gettext_of, locale_of, user_of
+from web.console.base import NAV, app_of, gettext_of, locale_of, user_of
 from web.console.cases import _row
 from web.console.paging import Pager
 
@@ -156,7 +156,7 @@ async def build(request: web.Request, start: date, end: date) -> dict[str, Any]:
     dimension, keys = _scope(user.actor, catalog)
     pager = Pager(request, param="overdue", size=OVERDUE_PAGE)
     async with app.sessions() as session:
-        nav = await queries.cases.nav_counts(session, user.actor, now)
+        nav = request.get(NAV) or await queries.cases.nav_counts(session, user.actor, now)
         current = await figures(session, dimension, lo, hi, now, keys=keys)
         previous = await figures(session, dimension, before_lo, before_hi, now, keys=keys)
         offices = await figures(session, Dimension.DEPARTMENT, lo, hi, now)
