@@ -1,20 +1,34 @@
-"""Locating every row of a CSV of points, in chunks, all or nothing."""
+"""Locating every row of a CSV of points in one streaming pass, all or nothing.
 
+The file is read and written in blocks by Arrow's CSV reader and writer (C++, no Python object
+per row or per value); each block is checked, located and written before the next is read, so
+memory stays bounded whatever the file's size. A bad row anywhere stops the writing, the rest
+of the file is still checked so that every bad row is named, and the output is not touched.
+"""
+
+import csv
+import io
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import IO
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pacsv
 
 from geo.coords import CRS_NAMES, lonlat_problems, to_wgs84
 from geo.errors import CsvInputError
-from geo.index import GridIndex
+from geo.index import STATUSES, GridIndex
 
 Progress = Callable[[int, int], None]
 OUTPUT_COLUMNS = ("wgs84_lon", "wgs84_lat", "grid_code", "community_code", "town_code", "status")
-CHUNK_ROWS = 100_000
+BLOCK_BYTES = 1 << 22
+_DECIMALS = 7  # about a centimetre
 
 
 @dataclass(frozen=True)
@@ -31,77 +45,145 @@ def locate_csv(
     out_path: str | Path,
     progress: Progress | None = None,
     *,
-    chunk_rows: int = CHUNK_ROWS,
+    block_bytes: int = BLOCK_BYTES,
 ) -> CsvLocateSummary:
     """Locate each row of in_path (columns lon, lat and optionally crs) and write out_path.
 
     The output has every input column, unchanged, plus OUTPUT_COLUMNS (existing columns of those
-    names are replaced). crs is wgs84, gcj02 or bd09 per row; empty or absent means wgs84.
-    The whole file is checked first; on any bad row CsvInputError names every bad row (data rows
-    are numbered from 1, the header not counted) and out_path is not touched. progress, when
-    given, is called with (rows done, total rows) after each chunk.
+    names are replaced in place); coordinates are written with 7 decimals. crs is wgs84, gcj02
+    or bd09 per row; empty or absent means wgs84. On any bad row CsvInputError names every bad
+    row (data rows are numbered from 1, the header not counted) and out_path is not touched.
+    progress, when given, is called with (bytes read, file size) as the file is read.
     """
     in_path, out_path = Path(in_path), Path(out_path)
-    total = _check(in_path, chunk_rows)
+    header = _header(in_path)
+    size = in_path.stat().st_size
     if progress:
-        progress(0, total)
-    counts = dict.fromkeys(("inside", "tolerance", "outside"), 0)
+        progress(0, size)
+    codes = _CodeTables(index)
+    counts = np.zeros(len(STATUSES), dtype=np.int64)
+    problems: list[str] = []
+    rows = 0
     temp_path = out_path.with_name(f".{out_path.name}.{os.getpid()}.tmp")
     try:
-        with temp_path.open("x", encoding="utf-8", newline="") as out:
-            done = 0
-            for chunk in _read(in_path, chunk_rows):
-                located = _locate_chunk(index, chunk)
-                located.to_csv(out, index=False, header=done == 0, float_format="%.7f")
-                for status, count in located["status"].value_counts().items():
-                    counts[status] += int(count)
-                done += len(chunk)
+        with pa.OSFile(str(in_path)) as source, temp_path.open("xb") as out:
+            out.write(_header_line(_output_columns(header)))
+            writer: pacsv.CSVWriter | None = None
+            for batch in _batches(source, header, block_bytes, in_path.name):
+                parsed = _parse(batch, first_row=rows + 1)
+                rows += batch.num_rows
+                if isinstance(parsed, list):
+                    problems += parsed
+                elif not problems:
+                    table, status = _located_table(index, codes, batch, *parsed)
+                    counts += np.bincount(status, minlength=len(STATUSES))
+                    writer = writer or _writer(out, table.schema)
+                    writer.write_table(table)
                 if progress:
-                    progress(done, total)
+                    progress(min(source.tell(), size), size)
+            if writer:
+                writer.close()
+        if problems:
+            raise CsvInputError(
+                f"{in_path.name}: {len(problems)} bad rows, nothing written", problems
+            )
         temp_path.replace(out_path)
     except BaseException:
         temp_path.unlink(missing_ok=True)
         raise
-    return CsvLocateSummary(rows=total, **counts)
+    if progress:
+        progress(size, size)
+    return CsvLocateSummary(rows, *(int(n) for n in counts))
 
 
-def _read(path: Path, chunk_rows: int, columns: list[str] | None = None):
-    """The file as chunks of strings, exactly as written (no type guessing, no NaN parsing)."""
-    return pd.read_csv(
-        path,
-        dtype=str,
-        keep_default_na=False,
-        encoding="utf-8-sig",
-        chunksize=chunk_rows,
-        usecols=columns,
-    )
+class _CodeTables:
+    """The index's codes as Arrow arrays, so a block's codes are one `take` each."""
+
+    def __init__(self, index: GridIndex) -> None:
+        self.grid = pa.array(index.grid_codes, type=pa.string())
+        self.community = pa.array(index.community_codes, type=pa.string())
+        self.town = pa.array(index.town_codes, type=pa.string())
+        self.status = pa.array(STATUSES, type=pa.string())
+
+
+def _unreadable(name: str, exc: Exception) -> CsvInputError:
+    return CsvInputError(f"cannot read {name} as a UTF-8 CSV file", [str(exc)])
 
 
 def _header(path: Path) -> list[str]:
-    return list(pd.read_csv(path, nrows=0, encoding="utf-8-sig").columns)
-
-
-def _check(path: Path, chunk_rows: int) -> int:
-    """Validate every row; return the row count or raise CsvInputError."""
-    problems: list[str] = []
-    rows = 0
     try:
-        header = _header(path)
-        missing = [name for name in ("lon", "lat") if name not in header]
-        if missing:
-            raise CsvInputError(
-                f"{path.name}: missing column {' and '.join(missing)}",
-                [f"the columns are: {', '.join(header)}"],
-            )
-        columns = [name for name in ("lon", "lat", "crs") if name in header]
-        for chunk in _read(path, chunk_rows, columns):
-            problems += _chunk_problems(chunk, first_row=rows + 1)
-            rows += len(chunk)
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
-        raise CsvInputError(f"cannot read {path.name} as a UTF-8 CSV file", [str(exc)]) from exc
+        with path.open(encoding="utf-8-sig", newline="") as handle:
+            header = next(csv.reader(handle), None)
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise _unreadable(path.name, exc) from exc
+    if not header:
+        raise _unreadable(path.name, ValueError("the file is empty"))
+    missing = [name for name in ("lon", "lat") if name not in header]
+    if missing:
+        raise CsvInputError(
+            f"{path.name}: missing column {' and '.join(missing)}",
+            [f"the columns are: {', '.join(header)}"],
+        )
+    return header
+
+
+def _batches(source: pa.NativeFile, header: list[str], block_bytes: int, name: str):
+    """The rows after the header as record batches of strings, exactly as written."""
+    reader = pacsv.open_csv(
+        source,
+        read_options=pacsv.ReadOptions(
+            column_names=header, skip_rows=1, block_size=block_bytes, use_threads=True
+        ),
+        parse_options=pacsv.ParseOptions(newlines_in_values=True),
+        convert_options=pacsv.ConvertOptions(
+            column_types={column: pa.string() for column in header},
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    try:
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        raise _unreadable(name, exc) from exc
+
+
+Coordinates = tuple[npt.NDArray[np.float64], npt.NDArray[np.float64], pa.Array | None]
+
+
+def _parse(batch: pa.RecordBatch, first_row: int) -> Coordinates | list[str]:
+    """lon, lat and the lower-cased crs of a block, or the problems of its bad rows."""
+    crs = None
+    if "crs" in batch.schema.names:
+        crs = pc.utf8_lower(pc.utf8_trim_whitespace(batch.column("crs")))
+    try:
+        lon = _numbers(batch.column("lon"))
+        lat = _numbers(batch.column("lat"))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return _slow_parse(batch, first_row)
+    valid = (np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0)  # also false for NaN
+    if crs is not None:
+        valid &= pc.is_in(crs, value_set=pa.array(["", *CRS_NAMES])).to_numpy(zero_copy_only=False)
+    if not valid.all():
+        return _slow_parse(batch, first_row)
+    return lon, lat, crs
+
+
+def _numbers(column: pa.Array) -> npt.NDArray[np.float64]:
+    return pc.cast(pc.utf8_trim_whitespace(column), pa.float64()).to_numpy(zero_copy_only=False)
+
+
+def _slow_parse(batch: pa.RecordBatch, first_row: int) -> Coordinates | list[str]:
+    """The block as pandas parses numbers: the problems, row by row, or the numbers Arrow's
+    stricter parser refused (a leading '+', for one)."""
+    columns = [name for name in ("lon", "lat", "crs") if name in batch.schema.names]
+    frame = batch.select(columns).to_pandas()
+    problems = _chunk_problems(frame, first_row)
     if problems:
-        raise CsvInputError(f"{path.name}: {len(problems)} bad rows, nothing written", problems)
-    return rows
+        return problems
+    lon = pd.to_numeric(frame["lon"].str.strip()).to_numpy(dtype=np.float64)
+    lat = pd.to_numeric(frame["lat"].str.strip()).to_numpy(dtype=np.float64)
+    crs = pc.utf8_lower(pc.utf8_trim_whitespace(batch.column("crs"))) if "crs" in frame else None
+    return lon, lat, crs
 
 
 def _chunk_problems(chunk: pd.DataFrame, first_row: int) -> list[str]:
@@ -129,25 +211,56 @@ def _chunk_problems(chunk: pd.DataFrame, first_row: int) -> list[str]:
     return [f"row {first_row + i}: {'; '.join(messages[i])}" for i in sorted(messages)]
 
 
-def _locate_chunk(index: GridIndex, chunk: pd.DataFrame) -> pd.DataFrame:
-    lon = pd.to_numeric(chunk["lon"].str.strip()).to_numpy(dtype=np.float64)
-    lat = pd.to_numeric(chunk["lat"].str.strip()).to_numpy(dtype=np.float64)
-    crs = (
-        chunk["crs"].str.strip().str.lower().replace("", "wgs84").to_numpy()
-        if "crs" in chunk
-        else np.full(len(chunk), "wgs84", dtype=object)
-    )
+def _located_table(
+    index: GridIndex,
+    codes: _CodeTables,
+    batch: pa.RecordBatch,
+    lon: npt.NDArray[np.float64],
+    lat: npt.NDArray[np.float64],
+    crs: pa.Array | None,
+) -> tuple[pa.Table, npt.NDArray[np.int8]]:
+    """The block with the output columns, and each row's status (index into STATUSES)."""
     wgs_lon, wgs_lat = lon.copy(), lat.copy()
-    for name in ("gcj02", "bd09"):
-        rows = crs == name
-        if rows.any():
-            wgs_lon[rows], wgs_lat[rows] = to_wgs84(lon[rows], lat[rows], name)
-    located = index.locate_many(wgs_lon, wgs_lat)
-    return chunk.assign(
-        wgs84_lon=wgs_lon,
-        wgs84_lat=wgs_lat,
-        grid_code=located.grid_code,
-        community_code=located.community_code,
-        town_code=located.town_code,
-        status=located.status,
-    )
+    if crs is not None:
+        for name in ("gcj02", "bd09"):
+            rows = pc.equal(crs, name).to_numpy(zero_copy_only=False)
+            if rows.any():
+                wgs_lon[rows], wgs_lat[rows] = to_wgs84(lon[rows], lat[rows], name)
+    status, grid, _distance = index.locate_positions(wgs_lon, wgs_lat)
+    # Position -1 (no grid) takes the final null of each code table.
+    grid_position = pa.array(np.where(grid < 0, len(codes.grid) - 1, grid))
+    added = {
+        "wgs84_lon": _fixed(wgs_lon),
+        "wgs84_lat": _fixed(wgs_lat),
+        "grid_code": codes.grid.take(grid_position),
+        "community_code": codes.community.take(grid_position),
+        "town_code": codes.town.take(grid_position),
+        "status": codes.status.take(pa.array(status)),
+    }
+    columns = {name: batch.column(name) for name in batch.schema.names} | added
+    return pa.table(columns), status
+
+
+def _fixed(values: npt.NDArray[np.float64]) -> pa.Array:
+    """Numbers as text with _DECIMALS decimals, like "%.7f" but vectorised."""
+    scaled = np.round(np.abs(values) * 10**_DECIMALS).astype(np.int64)
+    whole = pc.cast(pa.array(scaled // 10**_DECIMALS), pa.string())
+    fraction = pc.utf8_lpad(pc.cast(pa.array(scaled % 10**_DECIMALS), pa.string()), _DECIMALS, "0")
+    text = pc.binary_join_element_wise(whole, fraction, ".")
+    negative = pa.array(np.signbit(values))
+    return pc.if_else(negative, pc.binary_join_element_wise("-", text, ""), text)
+
+
+def _output_columns(header: list[str]) -> list[str]:
+    return header + [name for name in OUTPUT_COLUMNS if name not in header]
+
+
+def _header_line(columns: list[str]) -> bytes:
+    line = io.StringIO()
+    csv.writer(line, lineterminator="\n").writerow(columns)
+    return line.getvalue().encode("utf-8")
+
+
+def _writer(out: IO[bytes], schema: pa.Schema) -> pacsv.CSVWriter:
+    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
+    return pacsv.CSVWriter(out, schema, write_options=options)

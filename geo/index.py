@@ -85,9 +85,9 @@ class GridIndex:
         self.tolerance_m = tolerance_m
         # Index i is the i-th grid by code, so "lowest code" is "lowest index"; the extra None
         # at the end is what index -1 (no grid) picks.
-        self._codes = np.array([*codes, None], dtype=object)
-        self._communities = np.array([*(g.community_code for g in grids), None], dtype=object)
-        self._towns = np.array([*(g.town_code for g in grids), None], dtype=object)
+        self.grid_codes = np.array([*codes, None], dtype=object)
+        self.community_codes = np.array([*(g.community_code for g in grids), None], dtype=object)
+        self.town_codes = np.array([*(g.town_code for g in grids), None], dtype=object)
         self._polygons = np.array([grid.polygon for grid in grids], dtype=object)
         self._lattice = CellLattice.build(self._polygons)
         self._metric = LocalMetric.around(self._polygons)
@@ -127,6 +127,20 @@ class GridIndex:
 
     def locate_many(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> LocatedArrays:
         """Locate many points at once; the same answers as locate, point by point."""
+        status, grid, distance = self.locate_positions(lon, lat)
+        return LocatedArrays(
+            status=np.array(STATUSES, dtype=object)[status],
+            grid_code=self.grid_codes[grid],
+            community_code=self.community_codes[grid],
+            town_code=self.town_codes[grid],
+            distance_m=distance,
+        )
+
+    def locate_positions(
+        self, lon: npt.ArrayLike, lat: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Like locate_many, as positions: the index into STATUSES, the index into grid_codes
+        (and community_codes, town_codes; -1 picks their final None) and the distance."""
         lon = np.asarray(lon, dtype=np.float64).ravel()
         lat = np.asarray(lat, dtype=np.float64).ravel()
         check_lonlat(lon, lat)
@@ -138,22 +152,16 @@ class GridIndex:
             status[uncovered], grid[uncovered], distance[uncovered] = self._nearest(
                 lon[uncovered], lat[uncovered]
             )
-        return LocatedArrays(
-            status=np.array(STATUSES, dtype=object)[status],
-            grid_code=self._codes[grid],
-            community_code=self._communities[grid],
-            town_code=self._towns[grid],
-            distance_m=distance,
-        )
+        return status, grid, distance
 
     def _location(
         self, status: int, grid: int, distance: float, lon: float, lat: float
     ) -> Location:
         return Location(
             STATUSES[status],
-            self._codes[grid],
-            self._communities[grid],
-            self._towns[grid],
+            self.grid_codes[grid],
+            self.community_codes[grid],
+            self.town_codes[grid],
             distance,
             lon,
             lat,
