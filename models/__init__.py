@@ -3,7 +3,7 @@
 from models.base import Base, utcnow
 from models.cases import OPEN_STATUSES, Attachment, Case, CaseChatMessage, CaseEvent
 from models.catalog import GRID_LEVEL, ROUTING_LEVELS, CalendarDay, Category, RoutingRule
-from models.geography import Area, Grid, GridLayer
+from models.geography import Area, Grid, GridLayer, GridLayerIndex
 from models.messaging import (
     ChatState,
     ConsoleSession,
@@ -33,6 +33,7 @@ __all__ = [
     "Department",
     "Grid",
     "GridLayer",
+    "GridLayerIndex",
     "Invite",
     "LoginFailure",
     "OutboxMessage",
