@@ -247,11 +247,25 @@ class GridDirectory:
             )
         ).first()
         if stored is None:
-            prepared = await asyncio.to_thread(prepare_layer, await _features(session, layer_id))
-            await _store(session, layer_id, prepared)
+            prepared = await _prepare_and_store(session, layer_id)
         else:
             prepared = PreparedLayer(stored.index_data, stored.outlines)
         return await asyncio.to_thread(_loaded, layer_id, rows, prepared, self.tolerance_m)
+
+    async def read_index(self, session: AsyncSession) -> GridIndex | None:
+        """The index of the newest layer alone (bulk location needs no names nor outlines);
+        None when no layer has been imported."""
+        layer_id = await self.latest_layer_id(session)
+        if layer_id is None:
+            return None
+        data = await session.scalar(
+            select(GridLayerIndex.index_data).where(
+                GridLayerIndex.layer_id == layer_id, GridLayerIndex.format == STORED_FORMAT
+            )
+        )
+        if data is None:
+            data = (await _prepare_and_store(session, layer_id)).index_data
+        return await asyncio.to_thread(GridIndex.from_bytes, data, self.tolerance_m)
 
     def locate(self, lon: float, lat: float) -> Location | None:
         """None when no layer has been imported yet."""
@@ -309,9 +323,11 @@ async def _features(session: AsyncSession, layer_id: int) -> list[GridFeature]:
     ]
 
 
-async def _store(session: AsyncSession, layer_id: int, prepared: PreparedLayer) -> None:
-    """Stores a prepared layer built on load, in its own transaction; another instance may have
-    stored it meanwhile, and then its copy stays."""
+async def _prepare_and_store(session: AsyncSession, layer_id: int) -> PreparedLayer:
+    """Builds a layer's index and outlines (a worker thread) when none of this format is stored
+    (a layer imported before they were), and stores them in a transaction of their own; another
+    instance may have stored them meanwhile, and then its copy stays."""
+    prepared = await asyncio.to_thread(prepare_layer, await _features(session, layer_id))
     async with AsyncSession(session.bind) as writer:
         try:
             async with writer.begin():
@@ -321,6 +337,7 @@ async def _store(session: AsyncSession, layer_id: int, prepared: PreparedLayer) 
                 writer.add(_index_row(layer_id, prepared))
         except IntegrityError:
             log.info("grid layer %s: another instance stored its index first", layer_id)
+    return prepared
 
 
 def _index_row(layer_id: int, prepared: PreparedLayer) -> GridLayerIndex:

@@ -12,7 +12,6 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
 
 import numpy as np
 import numpy.typing as npt
@@ -68,21 +67,17 @@ def locate_csv(
     try:
         with pa.OSFile(str(in_path)) as source, temp_path.open("xb") as out:
             out.write(_header_line(_output_columns(header)))
-            writer: pacsv.CSVWriter | None = None
             for batch in _batches(source, header, block_bytes, in_path.name):
                 parsed = _parse(batch, first_row=rows + 1)
                 rows += batch.num_rows
                 if isinstance(parsed, list):
                     problems += parsed
                 elif not problems:
-                    table, status = _located_table(index, codes, batch, *parsed)
+                    columns, status = _located_columns(index, codes, batch, *parsed)
                     counts += np.bincount(status, minlength=len(STATUSES))
-                    writer = writer or _writer(out, table.schema)
-                    writer.write_table(table)
+                    out.write(_csv_lines(columns))
                 if progress:
                     progress(min(source.tell(), size), size)
-            if writer:
-                writer.close()
         if problems:
             raise CsvInputError(
                 f"{in_path.name}: {len(problems)} bad rows, nothing written", problems
@@ -211,15 +206,15 @@ def _chunk_problems(chunk: pd.DataFrame, first_row: int) -> list[str]:
     return [f"row {first_row + i}: {'; '.join(messages[i])}" for i in sorted(messages)]
 
 
-def _located_table(
+def _located_columns(
     index: GridIndex,
     codes: _CodeTables,
     batch: pa.RecordBatch,
     lon: npt.NDArray[np.float64],
     lat: npt.NDArray[np.float64],
     crs: pa.Array | None,
-) -> tuple[pa.Table, npt.NDArray[np.int8]]:
-    """The block with the output columns, and each row's status (index into STATUSES)."""
+) -> tuple[list[pa.Array], npt.NDArray[np.int8]]:
+    """The block's output columns, and each row's status (index into STATUSES)."""
     wgs_lon, wgs_lat = lon.copy(), lat.copy()
     if crs is not None:
         for name in ("gcj02", "bd09"):
@@ -237,8 +232,27 @@ def _located_table(
         "town_code": codes.town.take(grid_position),
         "status": codes.status.take(pa.array(status)),
     }
-    columns = {name: batch.column(name) for name in batch.schema.names} | added
-    return pa.table(columns), status
+    columns = {name: _quoted(batch.column(name)) for name in batch.schema.names} | added
+    return list(columns.values()), status
+
+
+def _csv_lines(columns: list[pa.Array]) -> pa.Buffer:
+    """The rows as CSV text: each row's values joined by commas (null as empty) and a line
+    break, in one Arrow string array whose value buffer is the text itself."""
+    rows = pc.binary_join_element_wise(*columns, ",", null_handling="replace", null_replacement="")
+    lines = pc.binary_join_element_wise(rows, "", "\n")  # row, then "\n", then nothing
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset :]
+    return lines.buffers()[2][offsets[0] : offsets[len(lines)]]
+
+
+def _quoted(values: pa.Array) -> pa.Array:
+    """Text as the csv module's QUOTE_MINIMAL writes it: quoted (inner quotes doubled) only
+    when it holds a delimiter, a quote or a line break."""
+    needs_quotes = pc.match_substring_regex(values, r'[",\r\n]')
+    if not pc.any(needs_quotes).as_py():
+        return values
+    quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    return pc.if_else(needs_quotes, quoted, values)
 
 
 def _fixed(values: npt.NDArray[np.float64]) -> pa.Array:
@@ -259,8 +273,3 @@ def _header_line(columns: list[str]) -> bytes:
     line = io.StringIO()
     csv.writer(line, lineterminator="\n").writerow(columns)
     return line.getvalue().encode("utf-8")
-
-
-def _writer(out: IO[bytes], schema: pa.Schema) -> pacsv.CSVWriter:
-    options = pacsv.WriteOptions(include_header=False, quoting_style="needed")
-    return pacsv.CSVWriter(out, schema, write_options=options)
