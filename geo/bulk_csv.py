@@ -9,13 +9,13 @@ of the file is still checked so that every bad row is named, and the output is n
 import csv
 import io
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
@@ -24,10 +24,14 @@ from geo.coords import CRS_NAMES, lonlat_problems, to_wgs84
 from geo.errors import CsvInputError
 from geo.index import STATUSES, GridIndex
 
+if TYPE_CHECKING:
+    import pandas as pd
+
 Progress = Callable[[int, int], None]
 OUTPUT_COLUMNS = ("wgs84_lon", "wgs84_lat", "grid_code", "community_code", "town_code", "status")
 BLOCK_BYTES = 1 << 22
 _DECIMALS = 7  # about a centimetre
+_SPECIAL_BYTES = np.frombuffer(b'",\r\n', dtype=np.uint8)  # what makes a CSV value need quotes
 
 
 @dataclass(frozen=True)
@@ -95,10 +99,10 @@ class _CodeTables:
     """The index's codes as Arrow arrays, so a block's codes are one `take` each."""
 
     def __init__(self, index: GridIndex) -> None:
-        self.grid = pa.array(index.grid_codes, type=pa.string())
-        self.community = pa.array(index.community_codes, type=pa.string())
-        self.town = pa.array(index.town_codes, type=pa.string())
-        self.status = pa.array(STATUSES, type=pa.string())
+        self.grid = _text_array(index.grid_codes)
+        self.community = _text_array(index.community_codes)
+        self.town = _text_array(index.town_codes)
+        self.status = _text_array(STATUSES)
 
 
 def _unreadable(name: str, exc: Exception) -> CsvInputError:
@@ -157,19 +161,21 @@ def _parse(batch: pa.RecordBatch, first_row: int) -> Coordinates | list[str]:
         return _slow_parse(batch, first_row)
     valid = (np.abs(lon) <= 180.0) & (np.abs(lat) <= 90.0)  # also false for NaN
     if crs is not None:
-        valid &= pc.is_in(crs, value_set=pa.array(["", *CRS_NAMES])).to_numpy(zero_copy_only=False)
+        valid &= _to_numpy(pc.is_in(crs, value_set=_text_array(["", *CRS_NAMES])))
     if not valid.all():
         return _slow_parse(batch, first_row)
     return lon, lat, crs
 
 
 def _numbers(column: pa.Array) -> npt.NDArray[np.float64]:
-    return pc.cast(pc.utf8_trim_whitespace(column), pa.float64()).to_numpy(zero_copy_only=False)
+    return _to_numpy(pc.cast(pc.utf8_trim_whitespace(column), pa.float64()))
 
 
 def _slow_parse(batch: pa.RecordBatch, first_row: int) -> Coordinates | list[str]:
     """The block as pandas parses numbers: the problems, row by row, or the numbers Arrow's
     stricter parser refused (a leading '+', for one)."""
+    import pandas as pd  # only for files with bad rows: it takes a while to import
+
     columns = [name for name in ("lon", "lat", "crs") if name in batch.schema.names]
     frame = batch.select(columns).to_pandas()
     problems = _chunk_problems(frame, first_row)
@@ -181,7 +187,9 @@ def _slow_parse(batch: pa.RecordBatch, first_row: int) -> Coordinates | list[str
     return lon, lat, crs
 
 
-def _chunk_problems(chunk: pd.DataFrame, first_row: int) -> list[str]:
+def _chunk_problems(chunk: "pd.DataFrame", first_row: int) -> list[str]:
+    import pandas as pd
+
     messages: dict[int, list[str]] = {}
     numbers = {}
     for name in ("lon", "lat"):
@@ -218,19 +226,19 @@ def _located_columns(
     wgs_lon, wgs_lat = lon.copy(), lat.copy()
     if crs is not None:
         for name in ("gcj02", "bd09"):
-            rows = pc.equal(crs, name).to_numpy(zero_copy_only=False)
+            rows = _to_numpy(pc.equal(crs, _text(name)))
             if rows.any():
                 wgs_lon[rows], wgs_lat[rows] = to_wgs84(lon[rows], lat[rows], name)
     status, grid, _distance = index.locate_positions(wgs_lon, wgs_lat)
     # Position -1 (no grid) takes the final null of each code table.
-    grid_position = pa.array(np.where(grid < 0, len(codes.grid) - 1, grid))
+    grid_position = _to_arrow(np.where(grid < 0, len(codes.grid) - 1, grid))
     added = {
         "wgs84_lon": _fixed(wgs_lon),
         "wgs84_lat": _fixed(wgs_lat),
         "grid_code": codes.grid.take(grid_position),
         "community_code": codes.community.take(grid_position),
         "town_code": codes.town.take(grid_position),
-        "status": codes.status.take(pa.array(status)),
+        "status": codes.status.take(_to_arrow(status)),
     }
     columns = {name: _quoted(batch.column(name)) for name in batch.schema.names} | added
     return list(columns.values()), status
@@ -239,8 +247,13 @@ def _located_columns(
 def _csv_lines(columns: list[pa.Array]) -> pa.Buffer:
     """The rows as CSV text: each row's values joined by commas (null as empty) and a line
     break, in one Arrow string array whose value buffer is the text itself."""
-    rows = pc.binary_join_element_wise(*columns, ",", null_handling="replace", null_replacement="")
-    lines = pc.binary_join_element_wise(rows, "", "\n")  # row, then "\n", then nothing
+    *first, last = columns
+    last = pc.binary_join_element_wise(
+        last, _text("\n"), _text(""), null_handling="replace", null_replacement=""
+    )
+    lines = pc.binary_join_element_wise(
+        *first, last, _text(","), null_handling="replace", null_replacement=""
+    )
     offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset :]
     return lines.buffers()[2][offsets[0] : offsets[len(lines)]]
 
@@ -248,21 +261,27 @@ def _csv_lines(columns: list[pa.Array]) -> pa.Buffer:
 def _quoted(values: pa.Array) -> pa.Array:
     """Text as the csv module's QUOTE_MINIMAL writes it: quoted (inner quotes doubled) only
     when it holds a delimiter, a quote or a line break."""
-    needs_quotes = pc.match_substring_regex(values, r'[",\r\n]')
-    if not pc.any(needs_quotes).as_py():
+    text = np.frombuffer(values.buffers()[2] or b"", dtype=np.uint8)
+    if not np.isin(text, _SPECIAL_BYTES).any():  # the usual case, at memory speed
         return values
-    quoted = pc.binary_join_element_wise('"', pc.replace_substring(values, '"', '""'), '"', "")
+    needs_quotes = pc.match_substring_regex(values, r'[",\r\n]')
+    quote = _text('"')
+    quoted = pc.binary_join_element_wise(
+        quote, pc.replace_substring(values, '"', '""'), quote, _text("")
+    )
     return pc.if_else(needs_quotes, quoted, values)
 
 
 def _fixed(values: npt.NDArray[np.float64]) -> pa.Array:
     """Numbers as text with _DECIMALS decimals, like "%.7f" but vectorised."""
     scaled = np.round(np.abs(values) * 10**_DECIMALS).astype(np.int64)
-    whole = pc.cast(pa.array(scaled // 10**_DECIMALS), pa.string())
-    fraction = pc.utf8_lpad(pc.cast(pa.array(scaled % 10**_DECIMALS), pa.string()), _DECIMALS, "0")
-    text = pc.binary_join_element_wise(whole, fraction, ".")
-    negative = pa.array(np.signbit(values))
-    return pc.if_else(negative, pc.binary_join_element_wise("-", text, ""), text)
+    whole = pc.cast(_to_arrow(scaled // 10**_DECIMALS), pa.string())
+    fraction = pc.ascii_lpad(
+        pc.cast(_to_arrow(scaled % 10**_DECIMALS), pa.string()), _DECIMALS, "0"
+    )
+    text = pc.binary_join_element_wise(whole, fraction, _text("."))
+    negative = pc.cast(_to_arrow(np.signbit(values).view(np.uint8)), pa.bool_())
+    return pc.if_else(negative, pc.binary_join_element_wise(_text("-"), text, _text("")), text)
 
 
 def _output_columns(header: list[str]) -> list[str]:
@@ -273,3 +292,38 @@ def _header_line(columns: list[str]) -> bytes:
     line = io.StringIO()
     csv.writer(line, lineterminator="\n").writerow(columns)
     return line.getvalue().encode("utf-8")
+
+
+# pa.array and Array.to_numpy import pandas, a second of the command's start-up; these
+# conversions need no more than the buffers.
+
+
+def _to_arrow(values: npt.NDArray[Any]) -> pa.Array:
+    """A numeric numpy array as an Arrow array sharing its memory."""
+    values = np.ascontiguousarray(values)
+    arrow_type = pa.from_numpy_dtype(values.dtype)
+    return pa.Array.from_buffers(arrow_type, len(values), [None, pa.py_buffer(values)])
+
+
+def _to_numpy(values: pa.Array) -> npt.NDArray[Any]:
+    """A float64 or boolean Arrow array without nulls as numpy."""
+    if values.type == pa.bool_():
+        return _to_numpy(pc.cast(values, pa.uint8())).view(np.bool_)
+    dtype = {pa.float64(): np.float64, pa.uint8(): np.uint8}[values.type]
+    return np.frombuffer(values.buffers()[1], dtype=dtype)[
+        values.offset : values.offset + len(values)
+    ]
+
+
+def _text(text: str) -> pa.Scalar:
+    return _text_array([text])[0]
+
+
+def _text_array(texts: Sequence[str | None]) -> pa.Array:
+    """A short sequence of texts (None for null) as an Arrow string array."""
+    encoded = [b"" if text is None else text.encode() for text in texts]
+    offsets = np.zeros(len(encoded) + 1, dtype=np.int32)
+    np.cumsum([len(item) for item in encoded], out=offsets[1:])
+    valid = np.packbits([text is not None for text in texts], bitorder="little")
+    buffers = [pa.py_buffer(valid), pa.py_buffer(offsets), pa.py_buffer(b"".join(encoded))]
+    return pa.Array.from_buffers(pa.string(), len(encoded), buffers)

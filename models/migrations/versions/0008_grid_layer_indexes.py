@@ -34,6 +34,10 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("layer_id", name=op.f("pk_grid_layer_indexes")),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # Stored as is: compressing the index halves it, but every load then spends a second
+        # of the server's CPU decompressing it.
+        op.execute("ALTER TABLE grid_layer_indexes ALTER COLUMN index_data SET STORAGE EXTERNAL")
 
 
 def downgrade() -> None:
