@@ -3,6 +3,7 @@ and keeping the in-memory index of the layer in force, reloaded when a newer one
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -232,7 +233,14 @@ class GridDirectory:
         if layer_id is None:
             self.loaded = NO_LAYER
             return
+        started = time.perf_counter()
         self.loaded = await self.read(session, layer_id)
+        log.info(
+            "grid layer %s in force: %d grids, loaded in %.2f s",
+            layer_id,
+            len(self.loaded.info),
+            time.perf_counter() - started,
+        )
 
     async def read(self, session: AsyncSession, layer_id: int) -> LoadedLayer:
         """The layer as it would be loaded, without putting it in force."""
