@@ -187,17 +187,17 @@ class _Poller(threading.Thread):
         self.port = port
         self.samples: list[tuple[float, float, int]] = []
         self.first_sent_after_baseline = float("inf")
-        self._stop = threading.Event()
-        self._started = time.perf_counter()
+        self._halt = threading.Event()
+        self._began = time.perf_counter()
 
     def run(self) -> None:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
-        while not self._stop.is_set():
+        while not self._halt.is_set():
             sent = time.perf_counter()
             connection.request("GET", "/healthz")
             body = json.loads(connection.getresponse().read())
             self.samples.append((sent, time.perf_counter() - sent, body["grid_layer"] or 0))
-            if sent - self._started >= 3 and self.first_sent_after_baseline == float("inf"):
+            if sent - self._began >= 3 and self.first_sent_after_baseline == float("inf"):
                 self.first_sent_after_baseline = sent
             time.sleep(0.005)
         connection.close()
@@ -213,7 +213,7 @@ class _Poller(threading.Thread):
         raise RuntimeError(f"the server did not take up layer {layer} in {timeout_s:g} s")
 
     def stop(self) -> None:
-        self._stop.set()
+        self._halt.set()
         self.join(30)
 
 
