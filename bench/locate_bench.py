@@ -94,18 +94,38 @@ async def _in_database(
     return _section(args, command, imported, ours, peer, agreement, server)
 
 
+# wait4 on our own child would report at least this process's peak RSS: the child is forked
+# from it, and Linux keeps the high-water mark across exec. A small launcher forks instead.
+_LAUNCHER = """
+import json, os, sys
+pid = os.fork()
+if pid == 0:
+    os.execvp(sys.argv[2], sys.argv[2:])
+_, status, usage = os.wait4(pid, 0)
+with open(sys.argv[1], "w") as out:
+    json.dump([os.waitstatus_to_exitcode(status), usage.ru_utime + usage.ru_stime,
+               usage.ru_maxrss], out)
+"""
+
+
 def measured(command: list[str], env: dict[str, str]) -> ProcessRun:
     """Runs a command to its end: wall time, user + system CPU and peak RSS (wait4)."""
-    with tempfile.TemporaryFile() as errors:
-        started = time.perf_counter()
-        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=errors)
-        _, status, usage = os.wait4(process.pid, 0)
-        wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)
-        if process.returncode:
-            errors.seek(0)
-            raise RuntimeError(f"{command} failed:\n{errors.read().decode(errors='replace')}")
-    return ProcessRun(wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024)
+    with tempfile.TemporaryDirectory() as tmp:
+        usage_path, errors_path = Path(tmp) / "usage.json", Path(tmp) / "stderr"
+        with errors_path.open("wb") as errors:
+            started = time.perf_counter()
+            subprocess.run(
+                [sys.executable, "-c", _LAUNCHER, str(usage_path), *command],
+                env=env,
+                stdout=subprocess.DEVNULL,
+                stderr=errors,
+                check=True,
+            )
+            wall = time.perf_counter() - started
+        status, cpu_s, peak_kb = json.loads(usage_path.read_text())
+        if status:
+            raise RuntimeError(f"{command} failed:\n{errors_path.read_text(errors='replace')}")
+    return ProcessRun(wall, cpu_s, peak_kb / 1024)
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import shapely
 from sqlalchemy import Row, Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dispatch.configuration import ensure_area_offices
 from geo.grids import GridFeature, GridLayerData
@@ -178,6 +179,7 @@ class LoadedLayer:
 
 NO_LAYER = LoadedLayer(None, None, {}, {}, b'{"type":"FeatureCollection","features":[]}', None)
 _INFO_ROWS_PER_STEP = 2_000  # the event loop serves others between steps
+_BLOB_BYTES_PER_STEP = 4 << 20
 
 
 class GridDirectory:
@@ -247,17 +249,13 @@ class GridDirectory:
         rows = await _info_rows(session, layer_id)
         if not rows:
             return LoadedLayer(layer_id, None, {}, {}, NO_LAYER.outlines, None)
-        stored = (
-            await session.execute(
-                select(GridLayerIndex.index_data, GridLayerIndex.outlines).where(
-                    GridLayerIndex.layer_id == layer_id, GridLayerIndex.format == STORED_FORMAT
-                )
+        if await _stored_format(session, layer_id) == STORED_FORMAT:
+            prepared = PreparedLayer(
+                await _stored_bytes(session, GridLayerIndex.index_data, layer_id),
+                await _stored_bytes(session, GridLayerIndex.outlines, layer_id),
             )
-        ).first()
-        if stored is None:
-            prepared = await _prepare_and_store(session, layer_id)
         else:
-            prepared = PreparedLayer(stored.index_data, stored.outlines)
+            prepared = await _prepare_and_store(session, layer_id)
         return await asyncio.to_thread(_loaded, layer_id, rows, prepared, self.tolerance_m)
 
     async def read_index(self, session: AsyncSession) -> GridIndex | None:
@@ -266,12 +264,9 @@ class GridDirectory:
         layer_id = await self.latest_layer_id(session)
         if layer_id is None:
             return None
-        data = await session.scalar(
-            select(GridLayerIndex.index_data).where(
-                GridLayerIndex.layer_id == layer_id, GridLayerIndex.format == STORED_FORMAT
-            )
-        )
-        if data is None:
+        if await _stored_format(session, layer_id) == STORED_FORMAT:
+            data = await _stored_bytes(session, GridLayerIndex.index_data, layer_id)
+        else:
             data = (await _prepare_and_store(session, layer_id)).index_data
         return await asyncio.to_thread(GridIndex.from_bytes, data, self.tolerance_m)
 
@@ -329,6 +324,30 @@ async def _features(session: AsyncSession, layer_id: int) -> list[GridFeature]:
         GridFeature(r[1], r[2], r[4], r[5], r[7], r[8], polygon)
         for r, polygon in zip(rows, polygons, strict=True)
     ]
+
+
+async def _stored_format(session: AsyncSession, layer_id: int) -> int | None:
+    return await session.scalar(
+        select(GridLayerIndex.format).where(GridLayerIndex.layer_id == layer_id)
+    )
+
+
+async def _stored_bytes(
+    session: AsyncSession, column: InstrumentedAttribute[bytes], layer_id: int
+) -> bytes:
+    """A stored blob read a few megabytes per query: tens of megabytes in one result would
+    hold the event loop while the driver decodes them."""
+    chunks = []
+    while True:
+        start = sum(len(chunk) for chunk in chunks) + 1  # substr counts from 1
+        chunk = await session.scalar(
+            select(func.substr(column, start, _BLOB_BYTES_PER_STEP)).where(
+                GridLayerIndex.layer_id == layer_id
+            )
+        )
+        chunks.append(bytes(chunk or b""))
+        if len(chunks[-1]) < _BLOB_BYTES_PER_STEP:
+            return b"".join(chunks)
 
 
 async def _prepare_and_store(session: AsyncSession, layer_id: int) -> PreparedLayer:
