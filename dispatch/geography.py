@@ -178,7 +178,7 @@ class LoadedLayer:
 
 
 NO_LAYER = LoadedLayer(None, None, {}, {}, b'{"type":"FeatureCollection","features":[]}', None)
-_INFO_ROWS_PER_STEP = 2_000  # the event loop serves others between steps
+_INFO_ROWS_PER_STEP = 1_000  # the event loop serves others between steps
 _BLOB_BYTES_PER_STEP = 4 << 20
 
 
@@ -236,7 +236,7 @@ class GridDirectory:
             self.loaded = NO_LAYER
             return
         started = time.perf_counter()
-        self.loaded = await self.read(session, layer_id)
+        self.loaded = await self._read(session, layer_id)
         log.info(
             "grid layer %s in force: %d grids, loaded in %.2f s",
             layer_id,
@@ -244,8 +244,8 @@ class GridDirectory:
             time.perf_counter() - started,
         )
 
-    async def read(self, session: AsyncSession, layer_id: int) -> LoadedLayer:
-        """The layer as it would be loaded, without putting it in force."""
+    async def _read(self, session: AsyncSession, layer_id: int) -> LoadedLayer:
+        """The layer, built and stored first if it has no stored index of this format."""
         rows = await _info_rows(session, layer_id)
         if not rows:
             return LoadedLayer(layer_id, None, {}, {}, NO_LAYER.outlines, None)

@@ -31,6 +31,7 @@ Status = Literal["inside", "tolerance", "outside"]
 STATUSES: tuple[Status, ...] = ("inside", "tolerance", "outside")
 _INSIDE, _TOLERANCE, _OUTSIDE = range(3)
 STORED_FORMAT = 1  # of to_bytes; a stored index of another format is rebuilt
+_WKB_BATCH = 1_000
 
 
 class IndexedGrid(Protocol):
@@ -302,4 +303,11 @@ def _unpacked_wkb(stored: "np.lib.npyio.NpzFile", name: str) -> npt.NDArray[np.o
     data = stored[name].tobytes()
     ends = stored[f"{name}_ends"].tolist()
     starts = [0, *ends[:-1]]
-    return shapely.from_wkb([data[start:end] for start, end in zip(starts, ends, strict=True)])
+    wkb = [data[start:end] for start, end in zip(starts, ends, strict=True)]
+    # from_wkb holds the GIL while it creates geometries; in batches, a server's event loop
+    # (index loads run in a worker thread) waits a few milliseconds at most, not the whole run.
+    batches = [
+        shapely.from_wkb(wkb[start : start + _WKB_BATCH])
+        for start in range(0, len(wkb), _WKB_BATCH)
+    ]
+    return np.concatenate(batches) if batches else np.empty(0, dtype=object)
