@@ -4,10 +4,11 @@
     python -m bench --cases 100000        # a quicker run on a smaller case load
     python -m bench --only dispatch,web   # some sections; the others stay as they were
 
-Sections: geo (grid location, issue 2), dispatch (sweep, intake, figures, issue 3) and web
-(Open311 and the supervisor dashboard, issue 5); dispatch and web share one throwaway
-PostgreSQL database with the sample county and --cases generated cases (see
-bench/cases_fixture.py), described in the "fixture" section. Progress is shown only on a
+Sections: geo (grid location, issue 2), locate (`gridgov locate --csv` against a geopandas
+script and a layer load in a running server, whole processes, issue 11), dispatch (sweep,
+intake, figures, issue 3) and web (Open311 and the supervisor dashboard, issue 5); dispatch
+and web share one throwaway PostgreSQL database with the sample county and --cases generated
+cases (see bench/cases_fixture.py), described in the "fixture" section. Progress is shown only on a
 terminal. Missed targets are listed at the end; with --strict they make the exit status 1.
 """
 
@@ -16,7 +17,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bench import dispatch_bench, geo_bench, web_bench
+from bench import dispatch_bench, geo_bench, locate_bench, web_bench
 from bench.cases_fixture import (
     Fixture,
     FixtureSpec,
@@ -26,7 +27,7 @@ from bench.cases_fixture import (
 )
 from bench.report import DOC, Section, markdown_table, progress, write_sections
 
-SECTIONS = ("geo", "dispatch", "web")
+SECTIONS = ("geo", "locate", "dispatch", "web")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -70,6 +71,11 @@ def main(argv: list[str] | None = None) -> int:
         geo_section = geo_bench.run(args, command)
         write_sections(args.doc, [geo_section])
         sections.append(geo_section)
+    if "locate" in args.sections:
+        progress("locate: gridgov locate --csv and layer loads, as whole processes")
+        locate_section = locate_bench.run(args, command)
+        write_sections(args.doc, [locate_section])
+        sections.append(locate_section)
     if {"dispatch", "web"} & set(args.sections):
         sections += asyncio.run(_with_cases(args, command))
     for section in sections:

@@ -1,22 +1,28 @@
 """The grid layer as the dispatcher sees it: persisting an imported layer (all or nothing)
 and keeping the in-memory index of the layer in force, reloaded when a newer one lands."""
 
-import json
-from collections.abc import Sequence
+import asyncio
+import logging
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 import shapely
-from sqlalchemy import Row, delete, func, select
+from sqlalchemy import Row, Select, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 
 from dispatch.configuration import ensure_area_offices
 from geo.grids import GridFeature, GridLayerData
-from geo.index import GridIndex, Location
-from models import OPEN_STATUSES, Area, Case, Grid, GridLayer
+from geo.index import STORED_FORMAT, GridIndex, Location
+from geo.outlines import outlines_geojson
+from models import OPEN_STATUSES, Area, Case, Grid, GridLayer, GridLayerIndex
 from models.enums import AreaLevel
 from models.organisation import person_grids
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -57,12 +63,18 @@ def _upsert_area(
 
 
 async def import_layer(
-    session: AsyncSession, layer: GridLayerData, source_name: str
+    session: AsyncSession,
+    layer: GridLayerData,
+    source_name: str,
+    on_step: Callable[[str], None] | None = None,
 ) -> ImportSummary:
     """Replaces the grid layer inside the caller's transaction; the area hierarchy (and each
     new area's office, 属地兜底) is created or updated from the features. Grids that
     disappear are deleted unless cases refer to them, in which case they stay on record but
-    leave the index (the new layer is in force)."""
+    leave the index (the new layer is in force). The layer's index and map outlines are built
+    (in a worker thread) and stored with it. on_step, when given, hears each step's name."""
+    if on_step:
+        on_step("storing the grids")
     areas = {a.code: a for a in (await session.scalars(select(Area))).all()}
     towns_created = communities_created = 0
     for f in layer.features:
@@ -117,6 +129,10 @@ async def import_layer(
             await session.execute(delete(person_grids).where(person_grids.c.grid_id.in_(deletable)))
             await session.execute(delete(Grid).where(Grid.id.in_(deletable)))
         removed = len(gone)
+    if on_step:
+        on_step("building the index")
+    prepared = await asyncio.to_thread(prepare_layer, layer.features)
+    session.add(_index_row(record.id, prepared))
     await session.flush()
     return ImportSummary(
         record.id, len(layer.features), towns_created, communities_created, removed
@@ -135,82 +151,240 @@ async def open_cases_in_removed_grids(session: AsyncSession, layer_id: int) -> i
     )
 
 
+@dataclass(frozen=True)
+class PreparedLayer:
+    """What is built once per layer and stored with it (models.GridLayerIndex)."""
+
+    index_data: bytes
+    outlines: bytes
+
+
+def prepare_layer(features: Sequence[GridFeature]) -> PreparedLayer:
+    """Builds the index and the map outlines: seconds of CPU for a large layer, so callers on
+    an event loop run it in a worker thread."""
+    return PreparedLayer(GridIndex(features).to_bytes(), outlines_geojson(features))
+
+
+@dataclass(frozen=True)
+class LoadedLayer:
+    """The layer in force, as one value, so that a reload replaces all of it at once."""
+
+    layer_id: int | None
+    index: GridIndex | None
+    info: dict[str, GridInfo]
+    by_id: dict[int, GridInfo]
+    outlines: bytes
+    county_code: str | None
+
+
+NO_LAYER = LoadedLayer(None, None, {}, {}, b'{"type":"FeatureCollection","features":[]}', None)
+_INFO_ROWS_PER_STEP = 1_000  # the event loop serves others between steps
+_BLOB_BYTES_PER_STEP = 4 << 20
+
+
 class GridDirectory:
-    """The grid index of the layer in force plus what the dispatcher needs about each grid."""
+    """The grid index of the layer in force plus what the dispatcher needs about each grid.
+
+    A reload reads the layer's stored index (built at import, or built now and stored when it is
+    missing) and deserialises it in a worker thread, so a server keeps answering meanwhile;
+    readers see the old layer until the new one replaces it in a single assignment.
+    """
 
     def __init__(self, tolerance_m: float) -> None:
         self.tolerance_m = tolerance_m
-        self.layer_id: int | None = None
-        self.index: GridIndex | None = None
-        self.info: dict[str, GridInfo] = {}
-        self.by_id: dict[int, GridInfo] = {}
-        self.outlines = b'{"type":"FeatureCollection","features":[]}'
-        self.county_code: str | None = None
+        self.loaded = NO_LAYER
+        self._reloading = asyncio.Lock()
+
+    @property
+    def layer_id(self) -> int | None:
+        return self.loaded.layer_id
+
+    @property
+    def index(self) -> GridIndex | None:
+        return self.loaded.index
+
+    @property
+    def info(self) -> dict[str, GridInfo]:
+        return self.loaded.info
+
+    @property
+    def by_id(self) -> dict[int, GridInfo]:
+        return self.loaded.by_id
+
+    @property
+    def outlines(self) -> bytes:
+        return self.loaded.outlines
+
+    @property
+    def county_code(self) -> str | None:
+        return self.loaded.county_code
 
     async def latest_layer_id(self, session: AsyncSession) -> int | None:
         return await session.scalar(select(func.max(GridLayer.id)))
 
     async def refresh(self, session: AsyncSession) -> bool:
         """Loads the newest layer if it is not the one in memory; True when it changed."""
-        latest = await self.latest_layer_id(session)
-        if latest == self.layer_id:
-            return False
-        await self.load(session, latest)
-        return True
+        async with self._reloading:
+            latest = await self.latest_layer_id(session)
+            if latest == self.layer_id:
+                return False
+            await self.load(session, latest)
+            return True
 
     async def load(self, session: AsyncSession, layer_id: int | None) -> None:
         if layer_id is None:
-            self.layer_id, self.index, self.info, self.by_id = None, None, {}, {}
+            self.loaded = NO_LAYER
             return
-        community = Area.__table__.alias("community")
-        town = Area.__table__.alias("town")
-        rows = (
-            await session.execute(
-                select(
-                    Grid.id,
-                    Grid.code,
-                    Grid.name,
-                    Grid.geometry_wkb,
-                    community.c.id,
-                    community.c.code,
-                    community.c.name,
-                    town.c.id,
-                    town.c.code,
-                    town.c.name,
-                )
-                .join(community, community.c.id == Grid.community_id)
-                .join(town, town.c.id == community.c.parent_id)
-                .where(Grid.layer_id == layer_id)
+        started = time.perf_counter()
+        self.loaded = await self._read(session, layer_id)
+        log.info(
+            "grid layer %s in force: %d grids, loaded in %.2f s",
+            layer_id,
+            len(self.loaded.info),
+            time.perf_counter() - started,
+        )
+
+    async def _read(self, session: AsyncSession, layer_id: int) -> LoadedLayer:
+        """The layer, built and stored first if it has no stored index of this format."""
+        rows = await _info_rows(session, layer_id)
+        if not rows:
+            return LoadedLayer(layer_id, None, {}, {}, NO_LAYER.outlines, None)
+        if await _stored_format(session, layer_id) == STORED_FORMAT:
+            prepared = PreparedLayer(
+                await _stored_bytes(session, GridLayerIndex.index_data, layer_id),
+                await _stored_bytes(session, GridLayerIndex.outlines, layer_id),
             )
-        ).all()
-        polygons = shapely.from_wkb([r[3] for r in rows])
-        features = [
-            GridFeature(r[1], r[2], r[5], r[6], r[8], r[9], polygon)
-            for r, polygon in zip(rows, polygons, strict=True)
-        ]
-        index = GridIndex(features, tolerance_m=self.tolerance_m) if features else None
-        self.info = {r[1]: GridInfo(r[0], r[2], r[4], r[6], r[7], r[9]) for r in rows}
-        self.by_id = {info.grid_id: info for info in self.info.values()}
-        self.outlines = _outlines(rows, polygons)
-        self.county_code = rows[0][8][:6] if rows else None
-        self.index, self.layer_id = index, layer_id
+        else:
+            prepared = await _prepare_and_store(session, layer_id)
+        return await asyncio.to_thread(_loaded, layer_id, rows, prepared, self.tolerance_m)
+
+    async def read_index(self, session: AsyncSession) -> GridIndex | None:
+        """The index of the newest layer alone (bulk location needs no names nor outlines);
+        None when no layer has been imported."""
+        layer_id = await self.latest_layer_id(session)
+        if layer_id is None:
+            return None
+        if await _stored_format(session, layer_id) == STORED_FORMAT:
+            data = await _stored_bytes(session, GridLayerIndex.index_data, layer_id)
+        else:
+            data = (await _prepare_and_store(session, layer_id)).index_data
+        return await asyncio.to_thread(GridIndex.from_bytes, data, self.tolerance_m)
 
     def locate(self, lon: float, lat: float) -> Location | None:
         """None when no layer has been imported yet."""
-        return self.index.locate(lon, lat) if self.index else None
+        index = self.index
+        return index.locate(lon, lat) if index else None
 
 
-def _outlines(rows: Sequence[Row[Any]], polygons: np.ndarray) -> bytes:
-    """The layer as GeoJSON for maps (offline there are no tiles: the grids are the base
-    map), the outlines simplified to about a metre; built once per layer."""
-    shapes = shapely.to_geojson(shapely.simplify(polygons, 1e-5, preserve_topology=True))
-    features = [
-        {
-            "type": "Feature",
-            "properties": {"code": r[1], "name": r[2], "community": r[6]},
-            "geometry": json.loads(shape),
-        }
-        for r, shape in zip(rows, shapes, strict=True)
+def _info_query(layer_id: int) -> Select[Any]:
+    community = Area.__table__.alias("community")
+    town = Area.__table__.alias("town")
+    return (
+        select(
+            Grid.id,
+            Grid.code,
+            Grid.name,
+            community.c.id,
+            community.c.code,
+            community.c.name,
+            town.c.id,
+            town.c.code,
+            town.c.name,
+        )
+        .join(community, community.c.id == Grid.community_id)
+        .join(town, town.c.id == community.c.parent_id)
+        .where(Grid.layer_id == layer_id)
+    )
+
+
+async def _info_rows(session: AsyncSession, layer_id: int) -> list[Row[Any]]:
+    """The layer's grids with their community and town, a few thousand rows per step."""
+    rows: list[Row[Any]] = []
+    last_id = 0
+    while True:
+        page = (
+            await session.execute(
+                _info_query(layer_id)
+                .where(Grid.id > last_id)
+                .order_by(Grid.id)
+                .limit(_INFO_ROWS_PER_STEP)
+            )
+        ).all()
+        rows += page
+        if len(page) < _INFO_ROWS_PER_STEP:
+            return rows
+        last_id = page[-1][0]
+
+
+async def _features(session: AsyncSession, layer_id: int) -> list[GridFeature]:
+    query = _info_query(layer_id).add_columns(Grid.geometry_wkb)
+    rows = (await session.execute(query)).all()
+    polygons = shapely.from_wkb([r.geometry_wkb for r in rows])
+    return [
+        GridFeature(r[1], r[2], r[4], r[5], r[7], r[8], polygon)
+        for r, polygon in zip(rows, polygons, strict=True)
     ]
-    collection = {"type": "FeatureCollection", "features": features}
-    return json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
+
+
+async def _stored_format(session: AsyncSession, layer_id: int) -> int | None:
+    return await session.scalar(
+        select(GridLayerIndex.format).where(GridLayerIndex.layer_id == layer_id)
+    )
+
+
+async def _stored_bytes(
+    session: AsyncSession, column: InstrumentedAttribute[bytes], layer_id: int
+) -> bytes:
+    """A stored blob read a few megabytes per query: tens of megabytes in one result would
+    hold the event loop while the driver decodes them."""
+    chunks = []
+    while True:
+        start = sum(len(chunk) for chunk in chunks) + 1  # substr counts from 1
+        chunk = await session.scalar(
+            select(func.substr(column, start, _BLOB_BYTES_PER_STEP)).where(
+                GridLayerIndex.layer_id == layer_id
+            )
+        )
+        chunks.append(bytes(chunk or b""))
+        if len(chunks[-1]) < _BLOB_BYTES_PER_STEP:
+            return b"".join(chunks)
+
+
+async def _prepare_and_store(session: AsyncSession, layer_id: int) -> PreparedLayer:
+    """Builds a layer's index and outlines (a worker thread) when none of this format is stored
+    (a layer imported before they were), and stores them in a transaction of their own; another
+    instance may have stored them meanwhile, and then its copy stays."""
+    prepared = await asyncio.to_thread(prepare_layer, await _features(session, layer_id))
+    async with AsyncSession(session.bind) as writer:
+        try:
+            async with writer.begin():
+                await writer.execute(
+                    delete(GridLayerIndex).where(GridLayerIndex.layer_id == layer_id)
+                )
+                writer.add(_index_row(layer_id, prepared))
+        except IntegrityError:
+            log.info("grid layer %s: another instance stored its index first", layer_id)
+    return prepared
+
+
+def _index_row(layer_id: int, prepared: PreparedLayer) -> GridLayerIndex:
+    return GridLayerIndex(
+        layer_id=layer_id,
+        format=STORED_FORMAT,
+        index_data=prepared.index_data,
+        outlines=prepared.outlines,
+    )
+
+
+def _loaded(
+    layer_id: int, rows: Sequence[Row[Any]], prepared: PreparedLayer, tolerance_m: float
+) -> LoadedLayer:
+    info = {r[1]: GridInfo(r[0], r[2], r[3], r[5], r[6], r[8]) for r in rows}
+    return LoadedLayer(
+        layer_id=layer_id,
+        index=GridIndex.from_bytes(prepared.index_data, tolerance_m),
+        info=info,
+        by_id={grid.grid_id: grid for grid in info.values()},
+        outlines=prepared.outlines,
+        county_code=rows[0][7][:6],
+    )

@@ -10,7 +10,8 @@ one grid and need no geometry test; the rest are tested exactly against the few 
 boundary crosses their cell. Distances are measured in a local metric projection.
 """
 
-from collections.abc import Iterable
+import io
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from itertools import pairwise
 from typing import Literal, Protocol
@@ -29,6 +30,8 @@ from geo.metric import LocalMetric
 Status = Literal["inside", "tolerance", "outside"]
 STATUSES: tuple[Status, ...] = ("inside", "tolerance", "outside")
 _INSIDE, _TOLERANCE, _OUTSIDE = range(3)
+STORED_FORMAT = 1  # of to_bytes; a stored index of another format is rebuilt
+_WKB_BATCH = 1_000
 
 
 class IndexedGrid(Protocol):
@@ -82,20 +85,94 @@ class GridIndex:
         duplicates = sorted({a for a, b in pairwise(codes) if a == b})
         if duplicates:
             raise GeoError(f"duplicate grid codes: {', '.join(duplicates[:10])}")
+        polygons = np.array([grid.polygon for grid in grids], dtype=object)
+        metric = LocalMetric.around(polygons)
+        self._assemble(
+            codes,
+            [grid.community_code for grid in grids],
+            [grid.town_code for grid in grids],
+            polygons,
+            CellLattice.build(polygons),
+            metric,
+            metric.project(polygons),
+            tolerance_m,
+        )
+
+    def _assemble(
+        self,
+        codes: Sequence[str],
+        community_codes: Sequence[str],
+        town_codes: Sequence[str],
+        polygons: npt.NDArray[np.object_],
+        lattice: CellLattice,
+        metric: LocalMetric,
+        metric_polygons: npt.NDArray[np.object_],
+        tolerance_m: float,
+    ) -> None:
         self.tolerance_m = tolerance_m
         # Index i is the i-th grid by code, so "lowest code" is "lowest index"; the extra None
         # at the end is what index -1 (no grid) picks.
-        self._codes = np.array([*codes, None], dtype=object)
-        self._communities = np.array([*(g.community_code for g in grids), None], dtype=object)
-        self._towns = np.array([*(g.town_code for g in grids), None], dtype=object)
-        self._polygons = np.array([grid.polygon for grid in grids], dtype=object)
-        self._lattice = CellLattice.build(self._polygons)
-        self._metric = LocalMetric.around(self._polygons)
-        self._metric_tree = STRtree(self._metric.project(self._polygons))
+        self.grid_codes = np.array([*codes, None], dtype=object)
+        self.community_codes = np.array([*community_codes, None], dtype=object)
+        self.town_codes = np.array([*town_codes, None], dtype=object)
+        self._polygons = polygons
+        self._lattice = lattice
+        self._metric = metric
+        self._metric_tree = STRtree(metric_polygons)
         # Memoryviews index faster than numpy arrays and give plain ints (single lookups).
-        self._cells = memoryview(self._lattice.cells)
-        self._candidate_start = memoryview(self._lattice.candidate_start)
-        self._candidates = memoryview(self._lattice.candidates)
+        self._cells = memoryview(lattice.cells)
+        self._candidate_start = memoryview(lattice.candidate_start)
+        self._candidates = memoryview(lattice.candidates)
+
+    def to_bytes(self) -> bytes:
+        """Everything the index holds, for from_bytes: a rebuild costs seconds for a large
+        layer, loading these bytes a small part of that (an uncompressed .npz, no pickles)."""
+        lattice = self._lattice
+        buffer = io.BytesIO()
+        np.savez(
+            buffer,
+            format=np.array([STORED_FORMAT]),
+            grid_codes=np.array(self.grid_codes[:-1].tolist(), dtype=str),
+            community_codes=np.array(self.community_codes[:-1].tolist(), dtype=str),
+            town_codes=np.array(self.town_codes[:-1].tolist(), dtype=str),
+            metric_centre=np.array([self._metric.lon, self._metric.lat]),
+            lattice_frame=np.array([lattice.x0, lattice.y0, lattice.kx, lattice.ky]),
+            lattice_shape=np.array([lattice.nx, lattice.ny]),
+            cells=lattice.cells,
+            candidate_start=lattice.candidate_start,
+            candidates=lattice.candidates,
+            **_packed_wkb("polygons", self._polygons),
+            **_packed_wkb("metric_polygons", self._metric_tree.geometries),
+        )
+        return buffer.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes, tolerance_m: float = 30.0) -> "GridIndex":
+        """The index to_bytes wrote; GeoError when the bytes are of another format."""
+        try:
+            stored = np.load(io.BytesIO(data), allow_pickle=False)
+            if int(stored["format"][0]) != STORED_FORMAT:
+                raise GeoError(f"stored index format {stored['format'][0]}, not {STORED_FORMAT}")
+            x0, y0, kx, ky = (float(v) for v in stored["lattice_frame"])
+            nx, ny = (int(v) for v in stored["lattice_shape"])
+            lattice = CellLattice(
+                x0, y0, kx, ky, nx, ny,
+                stored["cells"], stored["candidate_start"], stored["candidates"],
+            )  # fmt: skip
+            index = cls.__new__(cls)
+            index._assemble(
+                stored["grid_codes"].tolist(),
+                stored["community_codes"].tolist(),
+                stored["town_codes"].tolist(),
+                _unpacked_wkb(stored, "polygons"),
+                lattice,
+                LocalMetric(*(float(v) for v in stored["metric_centre"])),
+                _unpacked_wkb(stored, "metric_polygons"),
+                tolerance_m,
+            )
+        except (ValueError, KeyError, OSError) as exc:  # not an .npz, or not ours
+            raise GeoError(f"not a stored grid index: {exc}") from exc
+        return index
 
     def __len__(self) -> int:
         return len(self._polygons)
@@ -127,6 +204,20 @@ class GridIndex:
 
     def locate_many(self, lon: npt.ArrayLike, lat: npt.ArrayLike) -> LocatedArrays:
         """Locate many points at once; the same answers as locate, point by point."""
+        status, grid, distance = self.locate_positions(lon, lat)
+        return LocatedArrays(
+            status=np.array(STATUSES, dtype=object)[status],
+            grid_code=self.grid_codes[grid],
+            community_code=self.community_codes[grid],
+            town_code=self.town_codes[grid],
+            distance_m=distance,
+        )
+
+    def locate_positions(
+        self, lon: npt.ArrayLike, lat: npt.ArrayLike
+    ) -> tuple[npt.NDArray[np.int8], npt.NDArray[np.int64], npt.NDArray[np.float64]]:
+        """Like locate_many, as positions: the index into STATUSES, the index into grid_codes
+        (and community_codes, town_codes; -1 picks their final None) and the distance."""
         lon = np.asarray(lon, dtype=np.float64).ravel()
         lat = np.asarray(lat, dtype=np.float64).ravel()
         check_lonlat(lon, lat)
@@ -138,22 +229,16 @@ class GridIndex:
             status[uncovered], grid[uncovered], distance[uncovered] = self._nearest(
                 lon[uncovered], lat[uncovered]
             )
-        return LocatedArrays(
-            status=np.array(STATUSES, dtype=object)[status],
-            grid_code=self._codes[grid],
-            community_code=self._communities[grid],
-            town_code=self._towns[grid],
-            distance_m=distance,
-        )
+        return status, grid, distance
 
     def _location(
         self, status: int, grid: int, distance: float, lon: float, lat: float
     ) -> Location:
         return Location(
             STATUSES[status],
-            self._codes[grid],
-            self._communities[grid],
-            self._towns[grid],
+            self.grid_codes[grid],
+            self.community_codes[grid],
+            self.town_codes[grid],
             distance,
             lon,
             lat,
@@ -204,3 +289,25 @@ class GridIndex:
         within = gap <= self.tolerance_m
         status = np.where(within, _TOLERANCE, _OUTSIDE).astype(np.int8)
         return status, np.where(within, nearest, -1), gap
+
+
+def _packed_wkb(name: str, geometries: npt.NDArray[np.object_]) -> dict[str, np.ndarray]:
+    wkb = shapely.to_wkb(geometries)
+    return {
+        name: np.frombuffer(b"".join(wkb), dtype=np.uint8),
+        f"{name}_ends": np.cumsum([len(item) for item in wkb]),
+    }
+
+
+def _unpacked_wkb(stored: "np.lib.npyio.NpzFile", name: str) -> npt.NDArray[np.object_]:
+    data = stored[name].tobytes()
+    ends = stored[f"{name}_ends"].tolist()
+    starts = [0, *ends[:-1]]
+    wkb = [data[start:end] for start, end in zip(starts, ends, strict=True)]
+    # from_wkb holds the GIL while it creates geometries; in batches, a server's event loop
+    # (index loads run in a worker thread) waits a few milliseconds at most, not the whole run.
+    batches = [
+        shapely.from_wkb(wkb[start : start + _WKB_BATCH])
+        for start in range(0, len(wkb), _WKB_BATCH)
+    ]
+    return np.concatenate(batches) if batches else np.empty(0, dtype=object)

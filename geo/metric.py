@@ -14,6 +14,7 @@ class LocalMetric:
     """
 
     def __init__(self, lon: float, lat: float) -> None:
+        self.lon, self.lat = lon, lat
         self.crs = pyproj.CRS.from_proj4(
             f"+proj=laea +lat_0={lat:.6f} +lon_0={lon:.6f} +ellps=WGS84 +units=m +no_defs"
         )

@@ -6,19 +6,20 @@ import getpass
 import json
 import logging
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import func, select
+from tqdm import tqdm
 
 from dispatch.configuration import apply_catalog
 from dispatch.core.errors import DomainError
 from dispatch.geography import import_layer, open_cases_in_removed_grids
 from dispatch.registration import create_api_key, create_invite
-from geo.boundaries import read_grid_layer
 from geo.bulk_csv import locate_csv
 from geo.errors import GeoError
 from geo.grids import GridFields
@@ -29,31 +30,51 @@ from gridgov.settings import Settings
 from models import Area, Department, Grid, OutboxMessage, Person, utcnow
 from models.enums import ChatKind, OutboxStatus, Role
 from models.migrate import upgrade
-from web.console.auth import hash_password
 
 
 class CliError(Exception):
     """A problem the operator can fix; printed as one line, exit status 1."""
 
 
-def progress_printer(label: str) -> Callable[[int, int], None] | None:
-    """Progress on a terminal; nothing when the output goes to a script."""
+NO_LAYER_YET = "no grid layer imported yet: run `gridgov grids import FILE` first"
+
+
+@contextmanager
+def progress_bar(label: str, **options: Any) -> Iterator[tqdm | None]:
+    """A progress bar on stderr when it is a terminal; None when the output goes to a script."""
     if not sys.stderr.isatty():
+        yield None
+        return
+    with tqdm(desc=label, dynamic_ncols=True, **options) as bar:
+        yield bar
+
+
+def _bytes_done(bar: tqdm | None) -> Callable[[int, int], None] | None:
+    if bar is None:
         return None
 
     def show(done: int, total: int) -> None:
-        sys.stderr.write(f"\r{label}: {done:,}/{total:,} ({100 * done / max(total, 1):.0f}%)")
-        if done >= total:
-            sys.stderr.write("\n")
-        sys.stderr.flush()
+        bar.total = total
+        bar.update(done - bar.n)
 
     return show
 
 
-async def _with_app(settings: Settings, work: Callable[[App], Any]) -> Any:
+def _step_done(bar: tqdm | None) -> Callable[[str], None]:
+    def show(step: str) -> None:
+        if bar is not None:
+            bar.update(1 if bar.desc else 0)
+            bar.set_description(step)
+
+    return show
+
+
+async def _with_app(settings: Settings, work: Callable[[App], Any], refresh: bool = True) -> Any:
+    """Runs work with the app; refresh loads the configuration and the grid layer first."""
     app = App.build(settings)
     try:
-        await app.casework.refresh()
+        if refresh:
+            await app.casework.refresh()
         return await work(app)
     finally:
         await app.close()
@@ -68,10 +89,17 @@ async def cmd_grids_import(app: App, args: argparse.Namespace) -> None:
         town_code=args.town_code_field,
         town_name=args.town_name_field,
     )
-    layer = read_grid_layer(Path(args.file), fields)
-    async with app.sessions() as session, session.begin():
-        summary = await import_layer(session, layer, Path(args.file).name)
-        stranded = await open_cases_in_removed_grids(session, summary.layer_id)
+    from geo.boundaries import read_grid_layer  # geopandas: only this command needs it
+
+    with progress_bar("", total=4, bar_format="{desc:<22}{bar:20}| {elapsed}") as bar:
+        step = _step_done(bar)
+        step(f"reading {Path(args.file).name}")
+        layer = await asyncio.to_thread(read_grid_layer, Path(args.file), fields)
+        async with app.sessions() as session, session.begin():
+            summary = await import_layer(session, layer, Path(args.file).name, on_step=step)
+            stranded = await open_cases_in_removed_grids(session, summary.layer_id)
+            step("committing")
+        step("done")
     print(
         f"imported layer {summary.layer_id}: {summary.grids} grids from {args.file} "
         f"(CRS {layer.source_crs}); {summary.towns_created} towns and "
@@ -82,15 +110,18 @@ async def cmd_grids_import(app: App, args: argparse.Namespace) -> None:
 
 
 async def cmd_locate(app: App, args: argparse.Namespace) -> None:
+    """Bulk location reads the stored index alone (main skips the refresh for it); one point
+    also needs the names, so it has the full directory."""
     directory = app.casework.directory
-    if directory.index is None:
-        raise CliError("no grid layer imported yet: run `gridgov grids import FILE` first")
     if args.csv:
         if not args.out:
             raise CliError("--csv needs --out OUT")
-        summary = locate_csv(
-            directory.index, Path(args.csv), Path(args.out), progress=progress_printer("locate")
-        )
+        async with app.sessions() as session:
+            index = await directory.read_index(session)
+        if index is None:
+            raise CliError(NO_LAYER_YET)
+        with progress_bar("locate", unit="B", unit_scale=True, unit_divisor=1024) as bar:
+            summary = locate_csv(index, Path(args.csv), Path(args.out), progress=_bytes_done(bar))
         print(
             f"located {summary.rows} points → {args.out}: {summary.inside} inside, "
             f"{summary.tolerance} in the tolerance band, {summary.outside} outside"
@@ -98,6 +129,8 @@ async def cmd_locate(app: App, args: argparse.Namespace) -> None:
         return
     if args.lon is None or args.lat is None:
         raise CliError("give LON LAT, or --csv IN --out OUT")
+    if directory.index is None:
+        raise CliError(NO_LAYER_YET)
     from geo.coords import to_wgs84
 
     lon, lat = to_wgs84(args.lon, args.lat, args.crs)
@@ -208,6 +241,8 @@ async def cmd_apikey(app: App, args: argparse.Namespace) -> None:
 
 async def cmd_passwd(app: App, args: argparse.Namespace) -> None:
     """Sets a console password: typed at a prompt, or one line on standard input."""
+    from web.console.auth import hash_password  # the web stack: only this command needs it
+
     password = getpass.getpass("new password: ") if sys.stdin.isatty() else sys.stdin.readline()
     password = password.rstrip("\n")
     if len(password) < 8:
@@ -363,7 +398,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "db":
             print(f"database at {_safe_url(settings.database_url)} is up to date")
             return 0
-        asyncio.run(_with_app(settings, lambda app: COMMANDS[args.command](app, args)))
+        bulk_locate = args.command == "locate" and args.csv
+        work = COMMANDS[args.command]
+        asyncio.run(_with_app(settings, lambda app: work(app, args), refresh=not bulk_locate))
     except (CliError, GeoError, DomainError, ValueError, OSError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

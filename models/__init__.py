@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from models.base import Base, utcnow
     from models.cases import OPEN_STATUSES, Attachment, Case, CaseChatMessage, CaseEvent
     from models.catalog import GRID_LEVEL, ROUTING_LEVELS, CalendarDay, Category, RoutingRule
-    from models.geography import Area, Grid, GridLayer
+    from models.geography import Area, Grid, GridLayer, GridLayerIndex
     from models.messaging import (
         ChatState,
         ConsoleSession,
@@ -24,7 +24,7 @@ _WHERE = {
     "models.base": ("Base", "utcnow"),
     "models.cases": ("OPEN_STATUSES", "Attachment", "Case", "CaseChatMessage", "CaseEvent"),
     "models.catalog": ("GRID_LEVEL", "ROUTING_LEVELS", "CalendarDay", "Category", "RoutingRule"),
-    "models.geography": ("Area", "Grid", "GridLayer"),
+    "models.geography": ("Area", "Grid", "GridLayer", "GridLayerIndex"),
     "models.messaging": (
         "ChatState",
         "ConsoleSession",
@@ -63,6 +63,7 @@ __all__ = [
     "Department",
     "Grid",
     "GridLayer",
+    "GridLayerIndex",
     "Invite",
     "LoginFailure",
     "OutboxMessage",

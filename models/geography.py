@@ -49,3 +49,18 @@ class Grid(Base):
     max_lat: Mapped[float] = mapped_column(Float)
 
     community: Mapped[Area] = relationship()
+
+
+class GridLayerIndex(Base):
+    """A layer's prepared lookup index (`geo.index.GridIndex.to_bytes`) and map outlines,
+    built once when the layer is imported so that every instance loads them instead of
+    rebuilding them; a layer's grids never change after its import, so neither do these."""
+
+    __tablename__ = "grid_layer_indexes"
+
+    layer_id: Mapped[int] = mapped_column(
+        ForeignKey("grid_layers.id", ondelete="CASCADE"), primary_key=True
+    )
+    format: Mapped[int] = mapped_column(Integer)  # geo.index.STORED_FORMAT when written
+    index_data: Mapped[bytes] = mapped_column(LargeBinary)
+    outlines: Mapped[bytes] = mapped_column(LargeBinary)  # GeoJSON

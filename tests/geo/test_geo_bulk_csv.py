@@ -74,7 +74,8 @@ def test_locates_every_row_in_its_own_crs(tmp_path, index):
     )
     assert rows[0]["lon"] == "114.305"  # input columns are written back as they came
     assert summary == CsvLocateSummary(rows=5, inside=4, tolerance=0, outside=1)
-    assert progress[0] == (0, 5) and progress[-1] == (5, 5)
+    size = source.stat().st_size
+    assert progress[0] == (0, size) and progress[-1] == (size, size)
 
 
 def test_chunks_give_the_same_file_as_one_pass(tmp_path, index):
@@ -85,9 +86,11 @@ def test_chunks_give_the_same_file_as_one_pass(tmp_path, index):
     whole, chunked = tmp_path / "whole.csv", tmp_path / "chunked.csv"
     progress = []
     locate_csv(index, source, whole)
-    locate_csv(index, source, chunked, lambda d, t: progress.append((d, t)), chunk_rows=3)
+    locate_csv(index, source, chunked, lambda d, t: progress.append((d, t)), block_bytes=40)
     assert chunked.read_text() == whole.read_text()
-    assert progress == [(0, 10), (3, 10), (6, 10), (9, 10), (10, 10)]
+    size = source.stat().st_size
+    assert len(progress) > 3 and progress[0] == (0, size) and progress[-1] == (size, size)
+    assert [done for done, _ in progress] == sorted(done for done, _ in progress)
     rows = read_csv(whole)
     assert list(rows[0]) == ["lon", "lat", *ADDED]
     assert {r["grid_code"] for r in rows} == {"420102001001001", "420102001001002"}
@@ -161,3 +164,45 @@ def test_unreadable_file(tmp_path, index):
     with pytest.raises(CsvInputError, match=r"cannot read in\.csv as a UTF-8 CSV file"):
         locate_csv(index, source, tmp_path / "out.csv")
     assert not (tmp_path / "out.csv").exists()
+
+
+def test_a_bad_row_in_a_later_block_writes_nothing(tmp_path, index):
+    rows = [["lon", "lat"]] + [["114.305", "30.605"]] * 50 + [["114.305", "x"]]
+    assert_rejected(
+        tmp_path,
+        index,
+        rows,
+        "in.csv: 1 bad rows, nothing written",
+        "row 51: lat 'x' is not a number",
+    )
+    source, out = tmp_path / "in.csv", tmp_path / "out.csv"
+    with pytest.raises(CsvInputError, match="row 51: lat 'x'"):
+        locate_csv(index, source, out, block_bytes=64)
+    assert out.read_text() == "previous result\n"
+
+
+def test_text_round_trips_and_coordinates_have_seven_decimals(tmp_path, index):
+    source = tmp_path / "in.csv"
+    with source.open("w", newline="", encoding="utf-8-sig") as handle:  # Excel writes a BOM
+        csv.writer(handle).writerows(
+            [
+                ["note", "lon", "lat", "status"],
+                ['a "quoted", two-line\nnote', "+114.305", " 30.605 ", "old"],
+                ["west", "-73.98765432", "-40.5", "old"],
+                ["", "114.3", "30.6", "old"],
+            ]
+        )
+    out = tmp_path / "out.csv"
+    summary = locate_csv(index, source, out)
+    rows = read_csv(out)
+    # An existing output column is replaced where it stands; the others are appended.
+    assert list(rows[0]) == ["note", "lon", "lat", "status", *ADDED[:-1]]
+    assert rows[0]["note"] == 'a "quoted", two-line\nnote'
+    assert [r["status"] for r in rows] == ["inside", "outside", "inside"]
+    assert [(r["wgs84_lon"], r["wgs84_lat"]) for r in rows] == [
+        (f"{114.305:.7f}", f"{30.605:.7f}"),
+        (f"{-73.98765432:.7f}", f"{-40.5:.7f}"),
+        ("114.3000000", "30.6000000"),
+    ]
+    assert rows[1]["grid_code"] == "" and rows[1]["town_code"] == ""
+    assert summary == CsvLocateSummary(rows=3, inside=2, tolerance=0, outside=1)
