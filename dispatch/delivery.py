@@ -1,17 +1,25 @@
 """The outbox delivery worker: claims due messages, sends them through their channel, and
 records the outcome. Retries back off exponentially, a channel's retry-after is honoured,
 messages are dead-lettered after the allowed attempts, and a lease on each claimed row
-keeps two workers from sending the same message."""
+keeps two workers from sending the same message.
 
+Fairness: a claim takes at most a few messages per chat (the most urgent, then the oldest), so
+one chat's backlog never fills the batch and holds back everybody else's messages. The lease
+is renewed while a batch is sent, and a send never outlasts half a lease. A card for a case is
+skipped once a newer card for that case and chat exists, so an office's card never goes back
+to an earlier state."""
+
+import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from dispatch.channels import Channel, Delivered, OutgoingMessage, RetryAfter, Undeliverable
 from models import CaseChatMessage, OutboxMessage, utcnow
@@ -73,6 +81,7 @@ class DeliveryReport:
     dead: int = 0
     undeliverable: int = 0
     deferred: int = 0
+    superseded: int = 0
 
 
 class OutboxWorker:
@@ -87,6 +96,7 @@ class OutboxWorker:
         rate_limiter: RateLimiter | None = None,
         clock: Callable[[], datetime] = utcnow,
         worker_id: str = "worker",
+        per_chat: int = 20,  # what a Telegram group takes in a minute
     ) -> None:
         self.sessions = sessions
         self.channels = channels
@@ -97,30 +107,116 @@ class OutboxWorker:
         self.rate = rate_limiter or RateLimiter()
         self.clock = clock
         self.worker_id = worker_id
+        self.per_chat = per_chat
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
 
     async def _claim(self, batch: int) -> list[OutboxMessage]:
+        """Up to `batch` due messages, at most `per_chat` of them for any one chat: the most
+        urgent first, then round-robin (every chat's first message, then every chat's
+        second...), so a new chat's message never waits behind a backlog. The batch is
+        limited after the lock, so a worker claiming at the same moment as another skips its
+        rows and takes the next ones; the due conditions are on the locking query, so
+        PostgreSQL re-checks them on a row another worker just claimed."""
         now = self.clock()
+        m = OutboxMessage
+        due = and_(
+            m.status == OutboxStatus.PENDING,
+            m.next_attempt_at <= now,
+            m.channel.in_(list(self.channels)),
+            or_(m.claimed_until.is_(None), m.claimed_until < now),
+        )
+        rank = func.row_number().over(
+            partition_by=(m.channel, m.address), order_by=(m.priority.desc(), m.id)
+        )
+        ranked = select(m.id, rank.label("rank")).where(due).subquery()
         async with self.sessions() as session, session.begin():
             query = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                    OutboxMessage.channel.in_(list(self.channels)),
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-                )
-                .order_by(OutboxMessage.id)
+                select(m)
+                .join(ranked, ranked.c.id == m.id)
+                .where(ranked.c.rank <= self.per_chat, due)
+                .order_by(m.priority.desc(), ranked.c.rank, m.id)
                 .limit(batch)
             )
             if session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True)
+                query = query.with_for_update(skip_locked=True, of=m)
             messages = list((await session.scalars(query)).all())
             for message in messages:
                 message.claimed_until = now + self.lease
             return messages
+
+    async def _superseded(self, messages: Sequence[OutboxMessage]) -> set[int]:
+        """The claimed cards that a newer card for the same case and chat makes obsolete."""
+        cards = [m.id for m in messages if m.kind == CARD and m.case_id is not None]
+        if not cards:
+            return set()
+        newer = aliased(OutboxMessage)
+        async with self.sessions() as session:
+            ids = await session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.id.in_(cards),
+                    exists().where(
+                        newer.kind == CARD,
+                        newer.case_id == OutboxMessage.case_id,
+                        newer.channel == OutboxMessage.channel,
+                        newer.address == OutboxMessage.address,
+                        newer.id > OutboxMessage.id,
+                    ),
+                )
+            )
+            return set(ids.all())
+
+    async def _hold(self, claimed: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Renews the lease on the batch's unsent messages once half of it is used; returns
+        those still held (a row whose lease was lost is left to its new owner)."""
+        now = self.clock()
+        held_until = claimed[0].claimed_until
+        if held_until is not None and held_until - now > self.lease / 2:
+            return claimed
+        renewed = now + self.lease
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([m.id for m in claimed]),
+                    OutboxMessage.claimed_until == held_until,
+                )
+                .values(claimed_until=renewed)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
+            kept = set(result.scalars().all())
+        for m in claimed:
+            m.claimed_until = renewed
+        return [m for m in claimed if m.id in kept]
+
+    async def _give_back(self, claimed: list[OutboxMessage]) -> None:
+        """Releases unsent messages at once (on stop), for any worker to take."""
+        if not claimed:
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([m.id for m in claimed]),
+                    OutboxMessage.claimed_until == claimed[0].claimed_until,
+                )
+                .values(claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def stop(self) -> None:
+        """No new batch is claimed; the running one ends after its current send."""
+        self._stopping = True
+
+    async def close(self) -> None:
+        """Stops and waits until the running batch has given back what it did not send."""
+        self.stop()
+        await self._idle.wait()
 
     async def _card_message_id(self, session: AsyncSession, m: OutboxMessage) -> str | None:
         if m.kind != CARD or m.case_id is None:
@@ -134,11 +230,32 @@ class OutboxWorker:
         )
 
     async def run_once(self, batch: int = 100) -> DeliveryReport:
-        messages = await self._claim(batch)
-        counts = dict(sent=0, retried=0, dead=0, undeliverable=0, deferred=0)
+        if self._stopping:
+            return DeliveryReport()
+        self._idle.clear()
+        try:
+            return await self._run(batch)
+        finally:
+            self._idle.set()
+
+    async def _run(self, batch: int) -> DeliveryReport:
+        claimed = await self._claim(batch)
+        superseded = await self._superseded(claimed)
+        counts = dict(sent=0, retried=0, dead=0, undeliverable=0, deferred=0, superseded=0)
         blocked: set[str] = set()  # chats told to wait: keep their later messages in order
-        for m in messages:
-            outcome = await self._deliver(m, blocked)
+        while claimed:
+            if self._stopping:
+                await self._give_back(claimed)
+                break
+            claimed = await self._hold(claimed)
+            if not claimed:
+                break
+            m = claimed.pop(0)
+            if m.id in superseded:
+                await self._finish(m, OutboxStatus.SUPERSEDED, count=False)
+                outcome = "superseded"
+            else:
+                outcome = await self._deliver(m, blocked)
             counts[outcome] += 1
         return DeliveryReport(**counts)
 
@@ -155,7 +272,8 @@ class OutboxWorker:
         message = OutgoingMessage(m.id, m.kind, m.address, m.locale, m.payload, edit_id)
         self.rate.record(m.address)
         try:
-            delivered = await self.channels[m.channel].send(message)
+            async with asyncio.timeout(self.lease.total_seconds() / 2):
+                delivered = await self.channels[m.channel].send(message)
         except RetryAfter as exc:
             blocked.add(key)
             await self._fail(m, str(exc), now + timedelta(seconds=exc.seconds), count=False)

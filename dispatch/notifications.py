@@ -14,6 +14,8 @@ from models import ChatBinding, ChatIdentity, OutboxMessage, Person
 from models.enums import ChatKind, RecipientKind, Role
 
 LOG_CHANNEL = "log"  # where a message goes when its recipient has no chat yet: on record, visible
+# The delivery order between a chat's waiting messages: escalations overtake routine traffic.
+PRIORITY = {"case.escalate": 2, "case.remind": 1}
 
 
 @dataclass(frozen=True)
@@ -208,6 +210,7 @@ def outbox_rows(
             address=t.address,
             locale=t.locale,
             payload=payload,
+            priority=PRIORITY.get(kind, 0),
             **times,
         )
         for t in targets

@@ -20,6 +20,7 @@ from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
 
 log = logging.getLogger("gridgov")
+MISFIRE_GRACE_S = 6 * 3600
 
 
 def dispatch_settings(settings: Settings) -> DispatchSettings:
@@ -45,6 +46,7 @@ class App:
     dispatch: Dispatch
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
+    worker: OutboxWorker | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> "App":
@@ -82,8 +84,10 @@ class App:
         (no job per case), and no job store is shared between processes."""
         s = self.settings
         scheduler = AsyncIOScheduler(timezone=ZoneInfo(s.tz))
-        worker = self.outbox_worker()
-        common = dict(max_instances=1, coalesce=True)
+        worker = self.worker = self.outbox_worker()
+        # A job held up by a busy loop or a restart still runs when it can (within the grace
+        # time) rather than being dropped: the digest is deduplicated per area and day.
+        common = dict(max_instances=1, coalesce=True, misfire_grace_time=MISFIRE_GRACE_S)
         scheduler.add_job(
             self.dispatch.sweep, "interval", seconds=s.sweep_interval_s, id="sweep", **common
         )
@@ -109,6 +113,10 @@ class App:
         return scheduler
 
     async def close(self) -> None:
+        """Stops cleanly: the outbox worker finishes its current send and gives back the
+        rest of its batch before the scheduler and the database go."""
+        if self.worker:
+            await self.worker.close()
         if self.scheduler:
             self.scheduler.shutdown(wait=False)
         await self.engine.dispose()
