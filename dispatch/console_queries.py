@@ -3,7 +3,8 @@ scoped by the actor, never writing."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, and_, case, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -213,11 +214,14 @@ async def open_cases_on_map(session: AsyncSession, actor: Actor, limit: int = 50
 
 
 def _local_day(
-    session: AsyncSession, column: ColumnElement[datetime], tz: str
+    session: AsyncSession, column: ColumnElement[datetime], tz: str, at: datetime
 ) -> ColumnElement[str]:
+    """The day in `tz` of a UTC timestamp. SQLite knows no zones: the zone's offset at `at`
+    is added (exact for zones without daylight saving time, such as China's)."""
     if session.bind.dialect.name == "postgresql":
         return func.to_char(func.timezone(tz, column), "YYYY-MM-DD")
-    return func.date(column)  # the embedded database: days in UTC are close enough
+    offset = at.astimezone(ZoneInfo(tz)).utcoffset() or timedelta()
+    return func.date(column, f"{int(offset.total_seconds()):+d} seconds")
 
 
 @dataclass(frozen=True)
@@ -233,7 +237,7 @@ async def daily_counts(
 ) -> list[DayCounts]:
     """Intake and closures per local day in [start, end), for the dashboard's charts."""
     scope = visible_to(actor)
-    received_day = _local_day(session, Case.created_at, tz)
+    received_day = _local_day(session, Case.created_at, tz, start)
     received = dict(
         (
             await session.execute(
@@ -243,7 +247,7 @@ async def daily_counts(
             )
         ).all()
     )
-    closed_day = _local_day(session, Case.closed_at, tz)
+    closed_day = _local_day(session, Case.closed_at, tz, start)
     closed = {
         row[0]: (int(row[1]), int(row[2] or 0))
         for row in (
