@@ -143,6 +143,9 @@ class Transition:
 
     planner: DeadlinePlanner
     reopen_days: int
+    # How far from now an extension may move the deadline (a date centuries away would make
+    # the working-time arithmetic crawl or overflow).
+    max_extension: timedelta = timedelta(days=365)
 
     def apply(
         self, case: Case, action: Action, actor: Actor, now: datetime, note: str = "", **params: Any
@@ -196,6 +199,7 @@ class Transition:
             )
         if until <= case.deadline_at:
             raise InvalidInput(N_("The new deadline must be later than the current one."))
+        self._within_limit(now, until)
         if case.extension_requested_until is not None:
             raise InvalidInput(
                 N_("An extension request for case %(number)s is already pending."),
@@ -212,8 +216,16 @@ class Transition:
             )
         return case.extension_requested_until
 
+    def _within_limit(self, now: datetime, until: datetime) -> None:
+        if until - now > self.max_extension:
+            raise InvalidInput(
+                N_("The new deadline may be at most %(days)d days from now."),
+                days=self.max_extension.days,
+            )
+
     def _approve_extension(self, case: Case, now: datetime, step: Step) -> None:
         until = self._pending_extension(case)
+        self._within_limit(now, until)
         step.payload.update(old_deadline=_iso(case.deadline_at), until=until.isoformat())
         self.planner.extend(case, until)
         case.extension_requested_until = None

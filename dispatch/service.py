@@ -58,6 +58,7 @@ class DispatchSettings:
     reopen_days: int = 7
     duplicate_radius_m: float = 50.0
     duplicate_window: timedelta = timedelta(hours=72)
+    max_extension: timedelta = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ class Dispatch:
 
     @property
     def transition(self) -> Transition:
-        return Transition(self.planner, self.settings.reopen_days)
+        return Transition(self.planner, self.settings.reopen_days, self.settings.max_extension)
 
     @asynccontextmanager
     async def _unit_of_work(

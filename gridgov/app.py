@@ -35,6 +35,7 @@ def dispatch_settings(settings: Settings) -> DispatchSettings:
         reopen_days=settings.reopen_days,
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_hours),
+        max_extension=timedelta(days=settings.max_extension_days),
     )
 
 
