@@ -146,11 +146,17 @@ class Notifier:
     in one statement when the work is done."""
 
     def __init__(
-        self, session: AsyncSession, memo: dict[tuple[str, object], list[Target]] | None = None
+        self,
+        session: AsyncSession,
+        memo: dict[tuple[str, object], list[Target]] | None = None,
+        deliver_by: datetime | None = None,
     ) -> None:
         self.session = session
         self._memo = {} if memo is None else memo
         self._rows: list[dict[str, Any]] = []
+        # The latest a message may wait for: a sweep run "as of" a later time still queues
+        # its messages for delivery now.
+        self.deliver_by = deliver_by
 
     async def _cached(self, kind: str, key: object, lookup: Any) -> list[Target]:
         if (kind, key) not in self._memo:
@@ -181,7 +187,11 @@ class Notifier:
         case_id: int | None = None,
         now: datetime | None = None,
     ) -> None:
-        self._rows += outbox_rows(targets, kind, dedupe_base, payload, case_id, now)
+        rows = outbox_rows(targets, kind, dedupe_base, payload, case_id, now)
+        if self.deliver_by is not None and now is not None and now > self.deliver_by:
+            for row in rows:
+                row["next_attempt_at"] = self.deliver_by
+        self._rows += rows
 
     async def flush(self) -> int:
         """Writes the queued rows; returns how many were new."""

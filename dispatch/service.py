@@ -129,11 +129,13 @@ class Dispatch:
 
     @asynccontextmanager
     async def _unit_of_work(
-        self, recipients: dict[tuple[str, object], list[notify.Target]] | None = None
+        self,
+        recipients: dict[tuple[str, object], list[notify.Target]] | None = None,
+        deliver_by: datetime | None = None,
     ) -> AsyncIterator[UnitOfWork]:
         """One transaction: the case rows, their events and the outbox rows, or nothing."""
         async with self.sessions() as session, session.begin():
-            work = UnitOfWork(session, notify.Notifier(session, recipients))
+            work = UnitOfWork(session, notify.Notifier(session, recipients, deliver_by))
             yield work
             await work.notifier.flush()
 
@@ -623,12 +625,13 @@ class Dispatch:
 
     async def sweep(self, now: datetime | None = None, batch: int = 50) -> list[Escalation]:
         """Fires the escalation rungs that are due, a batch per transaction. Cases are claimed
-        with SELECT … FOR UPDATE SKIP LOCKED, so several instances never fire a rung twice."""
+        with SELECT … FOR UPDATE SKIP LOCKED, so several instances never fire a rung twice.
+        A sweep as of a later time (a drill) still queues its messages for delivery now."""
         now = now or self.clock()
         fired: list[Escalation] = []
         recipients: dict[tuple[str, object], list[notify.Target]] = {}
         while True:
-            async with self._unit_of_work(recipients) as work:
+            async with self._unit_of_work(recipients, deliver_by=self.clock()) as work:
                 query = (
                     select(Case)
                     .options(selectinload(Case.attachments))
@@ -647,6 +650,23 @@ class Dispatch:
             if len(cases) < batch:
                 return fired
 
+    async def preview_sweep(self, now: datetime) -> list[Escalation]:
+        """What a sweep as of `now` would fire, writing nothing (`gridgov sweep --now` with a
+        future time)."""
+        fired: list[Escalation] = []
+        async with self.sessions() as session:
+            cases = await session.stream_scalars(
+                select(Case).where(Case.next_check_at <= now).order_by(Case.next_check_at)
+            )
+            with session.no_autoflush:
+                async for case in cases:
+                    fired += [self._escalation(case, r) for r in self.planner.climb(case, now)]
+            await session.rollback()
+        return fired
+
+    def _escalation(self, case: Case, rung: Rung) -> Escalation:
+        return Escalation(case.number or "", rung, self.catalog.department_name(case.department_id))
+
     async def _escalate(
         self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]
     ) -> list[Escalation]:
@@ -656,8 +676,7 @@ class Dispatch:
             step = Step(action, case.status, case.status, payload={"level": int(rung)})
             events.append(self._event_values(case, step, SYSTEM, now))
             await self._notify(work.notifier, case, step, SYSTEM, now)
-            department = self.catalog.department_name(case.department_id)
-            fired.append(Escalation(case.number or "", rung, department))
+            fired.append(self._escalation(case, rung))
         return fired
 
     async def _save_batch(

@@ -164,3 +164,11 @@ async def test_passwd_sets_a_console_password(county: str, engine: AsyncEngine) 
 
 def test_outbox_lists_what_was_not_delivered(county: str) -> None:
     assert "0 undelivered shown; 0 pending" in gridgov(county, "outbox").stdout
+
+
+async def test_sweep_as_of_a_future_time_is_a_preview(county: str) -> None:
+    previewed = gridgov(county, "sweep", "--now", "2999-01-01T09:00:00+08:00").stdout
+    assert "nothing was written" in previewed
+    applied = gridgov(county, "sweep", "--now", "2999-01-01T09:00:00+08:00", "--apply").stdout
+    assert "nothing was written" not in applied
+    assert applied.strip().endswith("escalations as of 2999-01-01T09:00:00+08:00")
