@@ -98,7 +98,10 @@ def _with_note(text: str, p: dict[str, Any]) -> str:
     if p.get("note"):
         text += "\n💬 " + escape(p["note"])
     if p.get("actor"):
-        text += "\n👤 " + escape(p["actor"])
+        # The system acting on its own (automatic dispatch, the escalation ladder) is named
+        # by a msgid; a person by their name.
+        actor = _(p["actor"]) if p.get("actor_is_system") else p["actor"]
+        text += "\n👤 " + escape(actor)
     return text
 
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from dispatch import notifications as notify
-from dispatch.actors import SYSTEM, Actor
+from dispatch.actors import AUTO_DISPATCH, SYSTEM, Actor
 from dispatch.assessment import Dimension, figures
 from dispatch.catalog import Catalog, load_catalog
 from dispatch.deadlines import RUNNING, DeadlinePlanner, EscalationPolicy, Rung
@@ -29,10 +29,11 @@ from dispatch.errors import (
     NotFound,
     OutsideJurisdiction,
     PermissionDenied,
+    Term,
 )
 from dispatch.geography import GridDirectory
 from dispatch.intake import DuplicateCandidate, PhotoRef, ReportDraft, ReportPreview
-from dispatch.lifecycle import Action, Step, Transition, check
+from dispatch.lifecycle import Action, Step, Transition, action_name, check, status_name
 from dispatch.routing import Place
 from dispatch.workcalendar import WorkingHours
 from geo.coords import to_wgs84
@@ -41,7 +42,6 @@ from models import OPEN_STATUSES, Attachment, Case, CaseEvent, ChatBinding, Pers
 from models.enums import AreaLevel, CaseSource, CaseStatus, ChatKind, LocationStatus, Role
 
 EARTH_RADIUS_M = 6_371_008.8
-AUTO_DISPATCH = Actor(person_id=None, name="system", role=Role.DISPATCHER)
 # Photos that come with a step, by the step that brings them.
 PHOTO_PURPOSE = {
     Action.RESOLVE: "result",
@@ -386,7 +386,7 @@ class Dispatch:
 
     async def _reporter(self, session: AsyncSession, draft: ReportDraft) -> Actor:
         if draft.reporter_id is None:
-            return Actor(None, (draft.reporter_contact or {}).get("name") or "citizen", None)
+            return Actor(None, (draft.reporter_contact or {}).get("name") or N_("citizen"), None)
         actor = await self.actor(session, draft.reporter_id)
         if draft.source is CaseSource.GRID_WORKER and actor.role is not Role.GRID_WORKER:
             raise PermissionDenied(N_("Only grid workers report from the field."))
@@ -529,11 +529,11 @@ class Dispatch:
             return IllegalTransition(
                 N_("Case %(number)s is now %(status)s (%(action)s by %(name)s)."),
                 number=case.number,
-                status=case.status.value,
-                action=last.action,
-                name=last.actor_label,
+                status=status_name(case.status),
+                action=action_name(last.action),
+                name=last.actor_label if last.actor_id else Term(last.actor_label),
             )
-        return IllegalTransition(number=case.number, status=case.status.value)
+        return IllegalTransition(number=case.number, status=status_name(case.status))
 
     async def _apply(
         self,
@@ -592,6 +592,7 @@ class Dispatch:
             "action": step.action.value,
             "note": step.note,
             "actor": actor.label,
+            "actor_is_system": actor.system,
             **step.payload,
         }
         office = case.department_id
