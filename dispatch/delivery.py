@@ -27,6 +27,25 @@ from models.enums import OutboxStatus
 
 log = logging.getLogger("gridgov.delivery")
 CARD = "case.card"
+# Alerts to one chat that are claimed together go out as one message: a list (kind ALERTS).
+ALERT_KINDS = frozenset({"case.escalate", "case.remind", "case.overdue"})
+ALERTS = "alerts"
+
+
+def combine_alerts(claimed: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """The batch as deliveries: each message alone, except a chat's alerts, which are
+    gathered where its first alert stands."""
+    deliveries: list[list[OutboxMessage]] = []
+    alerts: dict[tuple[str, str], list[OutboxMessage]] = {}
+    for m in claimed:
+        if m.kind not in ALERT_KINDS:
+            deliveries.append([m])
+        elif (m.channel, m.address) in alerts:
+            alerts[m.channel, m.address].append(m)
+        else:
+            alerts[m.channel, m.address] = [m]
+            deliveries.append(alerts[m.channel, m.address])
+    return deliveries
 
 
 class RateLimiter:
@@ -243,52 +262,73 @@ class OutboxWorker:
         superseded = await self._superseded(claimed)
         counts = dict(sent=0, retried=0, dead=0, undeliverable=0, deferred=0, superseded=0)
         blocked: set[str] = set()  # chats told to wait: keep their later messages in order
-        while claimed:
+        pending = combine_alerts(claimed)
+        while pending:
+            unsent = [m for group in pending for m in group]
             if self._stopping:
-                await self._give_back(claimed)
+                await self._give_back(unsent)
                 break
-            claimed = await self._hold(claimed)
-            if not claimed:
+            held = {m.id for m in await self._hold(unsent)}
+            pending = [kept for group in pending if (kept := [m for m in group if m.id in held])]
+            if not pending:
                 break
-            m = claimed.pop(0)
-            if m.id in superseded:
-                await self._finish(m, OutboxStatus.SUPERSEDED, count=False)
+            group = pending.pop(0)
+            if group[0].id in superseded:
+                await self._finish(group[0], OutboxStatus.SUPERSEDED, count=False)
                 outcome = "superseded"
             else:
-                outcome = await self._deliver(m, blocked)
-            counts[outcome] += 1
+                outcome = await self._deliver(group, blocked)
+            counts[outcome] += len(group)
         return DeliveryReport(**counts)
 
-    async def _deliver(self, m: OutboxMessage, blocked: set[str]) -> str:
+    async def _outgoing(self, group: list[OutboxMessage]) -> OutgoingMessage:
+        m = group[0]
+        if len(group) > 1:
+            alerts = [{"kind": a.kind, **a.payload} for a in group]
+            return OutgoingMessage(m.id, ALERTS, m.address, m.locale, {"alerts": alerts})
+        async with self.sessions() as session:
+            edit_id = await self._card_message_id(session, m)
+        return OutgoingMessage(m.id, m.kind, m.address, m.locale, m.payload, edit_id)
+
+    async def _deliver(self, group: list[OutboxMessage], blocked: set[str]) -> str:
+        """Sends one message (or several alerts as one) and records the outcome on each row."""
         now = self.clock()
+        m = group[0]
         key = f"{m.channel}:{m.address}"
         wait = self.rate.wait_time(m.address)
         if key in blocked or wait > 0:
-            await self._release(m, now + timedelta(seconds=max(wait, 1.0)))
+            for row in group:
+                await self._release(row, now + timedelta(seconds=max(wait, 1.0)))
             blocked.add(key)
             return "deferred"
-        async with self.sessions() as session:
-            edit_id = await self._card_message_id(session, m)
-        message = OutgoingMessage(m.id, m.kind, m.address, m.locale, m.payload, edit_id)
+        message = await self._outgoing(group)
         self.rate.record(m.address)
         try:
             async with asyncio.timeout(self.lease.total_seconds() / 2):
                 delivered = await self.channels[m.channel].send(message)
         except RetryAfter as exc:
             blocked.add(key)
-            await self._fail(m, str(exc), now + timedelta(seconds=exc.seconds), count=False)
+            for row in group:
+                await self._fail(row, str(exc), now + timedelta(seconds=exc.seconds), count=False)
             return "retried"
         except Undeliverable as exc:
-            await self._finish(m, OutboxStatus.UNDELIVERABLE, error=str(exc) or "undeliverable")
+            for row in group:
+                await self._finish(
+                    row, OutboxStatus.UNDELIVERABLE, error=str(exc) or "undeliverable"
+                )
             return "undeliverable"
         except Exception as exc:  # a channel failure of any kind: retry later
             log.warning("delivery of outbox message %s failed: %r", m.id, exc)
             if m.attempts + 1 >= self.max_attempts:
-                await self._finish(m, OutboxStatus.DEAD, error=repr(exc), count=True)
+                for row in group:
+                    await self._finish(row, OutboxStatus.DEAD, error=repr(exc), count=True)
                 return "dead"
-            await self._fail(m, repr(exc), now + self.backoff(m.attempts + 1), count=True)
+            for row in group:
+                at = now + self.backoff(row.attempts + 1)
+                await self._fail(row, repr(exc), at, count=True)
             return "retried"
-        await self._finish(m, OutboxStatus.SENT, delivered=delivered)
+        for row in group:
+            await self._finish(row, OutboxStatus.SENT, delivered=delivered)
         return "sent"
 
     async def _owned(self, session: AsyncSession, m: OutboxMessage, **values: object) -> None:

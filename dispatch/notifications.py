@@ -15,7 +15,7 @@ from models.enums import ChatKind, RecipientKind, Role
 
 LOG_CHANNEL = "log"  # where a message goes when its recipient has no chat yet: on record, visible
 # The delivery order between a chat's waiting messages: escalations overtake routine traffic.
-PRIORITY = {"case.escalate": 2, "case.remind": 1}
+PRIORITY = {"case.escalate": 2, "case.overdue": 2, "case.remind": 1}
 
 
 @dataclass(frozen=True)

@@ -613,11 +613,15 @@ class Dispatch:
             case Action.URGE | Action.REMIND:
                 sends.append((f"case.{step.action.value}", await r.office(office)))
             case Action.ESCALATE:
-                level = step.payload["level"]
-                area = {1: case.community_id, 2: case.town_id, 3: None}[level]
-                targets = await r.supervisors(area)
-                if level == 1:
-                    targets = targets + await r.office_heads(office)
+                # Several levels fired at once (a case found long overdue) make one message
+                # per recipient, at the highest level; the office's chat is told it is overdue.
+                targets = []
+                for level in step.payload.get("levels", [step.payload["level"]]):
+                    area = {1: case.community_id, 2: case.town_id, 3: None}[level]
+                    targets += await r.supervisors(area)
+                    if level == 1:
+                        targets += await r.office_heads(office)
+                        sends.append(("case.overdue", await r.office(office)))
                 sends.append(("case.escalate", targets))
         for kind, targets in sends:
             notifier.queue(targets, kind, step.key, payload, case.id, now)
@@ -671,13 +675,20 @@ class Dispatch:
     async def _escalate(
         self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]
     ) -> list[Escalation]:
-        fired = []
+        fired, levels = [], []
         for rung in self.planner.climb(case, now):
             action = Action.REMIND if rung is Rung.REMINDER else Action.ESCALATE
             step = Step(action, case.status, case.status, payload={"level": int(rung)})
             events.append(self._event_values(case, step, SYSTEM, now))
-            await self._notify(work.notifier, case, step, SYSTEM, now)
+            if rung is Rung.REMINDER:
+                await self._notify(work.notifier, case, step, SYSTEM, now)
+            else:
+                levels.append(int(rung))
             fired.append(self._escalation(case, rung))
+        if levels:  # each level is on record; its audiences hear of them in one message
+            payload = {"level": max(levels), "levels": levels}
+            step = Step(Action.ESCALATE, case.status, case.status, payload=payload)
+            await self._notify(work.notifier, case, step, SYSTEM, now)
         return fired
 
     async def _save_batch(

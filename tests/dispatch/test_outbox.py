@@ -48,7 +48,7 @@ async def enqueue(sessions, count: int = 1, address: str = "42", base: str = "e"
         for i in range(count):
             target = notify.Target(RecipientKind.PERSON, 1, "test", address)
             notifier = notify.Notifier(s)
-            notifier.queue([target], "case.remind", f"{base}{i}", {"n": i}, now=T0)
+            notifier.queue([target], "case.verify", f"{base}{i}", {"n": i}, now=T0)
             await notifier.flush()
 
 
