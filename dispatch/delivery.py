@@ -137,10 +137,12 @@ class OutboxWorker:
     async def _claim(self, batch: int) -> list[OutboxMessage]:
         """Up to `batch` due messages, at most `per_chat` of them for any one chat: the most
         urgent first, then round-robin (every chat's first message, then every chat's
-        second...), so a new chat's message never waits behind a backlog. The batch is
-        limited after the lock, so a worker claiming at the same moment as another skips its
-        rows and takes the next ones; the due conditions are on the locking query, so
-        PostgreSQL re-checks them on a row another worker just claimed."""
+        second...), so a new chat's message never waits behind a backlog.
+
+        Two statements: the ranking (one scan of the due rows, through the per-chat index)
+        picks twice the batch, then those rows are locked, skipping any another worker holds,
+        so two workers claiming at once each get a batch. The due conditions are on the
+        locking query too, so PostgreSQL re-checks them on a row another worker just took."""
         now = self.clock()
         m = OutboxMessage
         due = and_(
@@ -152,18 +154,22 @@ class OutboxWorker:
         rank = func.row_number().over(
             partition_by=(m.channel, m.address), order_by=(m.priority.desc(), m.id)
         )
-        ranked = select(m.id, rank.label("rank")).where(due).subquery()
+        ranked = select(m.id, m.priority, rank.label("rank")).where(due).subquery()
+        candidates = (
+            select(ranked.c.id)
+            .where(ranked.c.rank <= self.per_chat)
+            .order_by(ranked.c.priority.desc(), ranked.c.rank, ranked.c.id)
+            .limit(2 * batch)
+        )
         async with self.sessions() as session, session.begin():
-            query = (
-                select(m)
-                .join(ranked, ranked.c.id == m.id)
-                .where(ranked.c.rank <= self.per_chat, due)
-                .order_by(m.priority.desc(), ranked.c.rank, m.id)
-                .limit(batch)
-            )
+            order = {id_: n for n, id_ in enumerate((await session.scalars(candidates)).all())}
+            if not order:
+                return []
+            query = select(m).where(m.id.in_(list(order)), due)
             if session.bind.dialect.name == "postgresql":
-                query = query.with_for_update(skip_locked=True, of=m)
-            messages = list((await session.scalars(query)).all())
+                query = query.with_for_update(skip_locked=True)
+            locked = (await session.scalars(query)).all()
+            messages = sorted(locked, key=lambda message: order[message.id])[:batch]
             for message in messages:
                 message.claimed_until = now + self.lease
             return messages
