@@ -4,8 +4,9 @@
     python -m bench --cases 100000        # a quicker run on a smaller case load
     python -m bench --only dispatch,web   # some sections; the others stay as they were
 
-Sections: geo (grid location, issue 2), dispatch (sweep, intake, figures, issue 3) and web
-(Open311 and the supervisor dashboard, issue 5); dispatch and web share one throwaway
+Sections: geo (grid location, issue 2), dispatch (sweep, intake, figures, issue 3), web
+(Open311 and the supervisor dashboard, issue 5) and outbox (a backlog for one chat, issue 10,
+on its own small database); dispatch and web share one throwaway
 PostgreSQL database with the sample county and --cases generated cases (see
 bench/cases_fixture.py), described in the "fixture" section. Progress is shown only on a
 terminal. Missed targets are listed at the end; with --strict they make the exit status 1.
@@ -16,7 +17,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bench import dispatch_bench, geo_bench, web_bench
+from bench import dispatch_bench, geo_bench, outbox_bench, web_bench
 from bench.cases_fixture import (
     Fixture,
     FixtureSpec,
@@ -26,7 +27,7 @@ from bench.cases_fixture import (
 )
 from bench.report import DOC, Section, markdown_table, progress, write_sections
 
-SECTIONS = ("geo", "dispatch", "web")
+SECTIONS = ("geo", "dispatch", "web", "outbox")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -72,6 +73,10 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(geo_section)
     if {"dispatch", "web"} & set(args.sections):
         sections += asyncio.run(_with_cases(args, command))
+    if "outbox" in args.sections:
+        outbox_section = asyncio.run(outbox_bench.run(command))
+        write_sections(args.doc, [outbox_section])
+        sections.append(outbox_section)
     for section in sections:
         print(section.render(), end="\n\n")
     failed = [f"{s.key}: {r.name}" for s in sections for r in s.failed]
