@@ -6,9 +6,10 @@
 
 Sections: geo (grid location, issue 2), locate (`gridgov locate --csv` against a geopandas
 script and a layer load in a running server, whole processes, issue 11), dispatch (sweep,
-intake, figures, issue 3) and web (Open311 and the supervisor dashboard, issue 5); dispatch
-and web share one throwaway PostgreSQL database with the sample county and --cases generated
-cases (see bench/cases_fixture.py), described in the "fixture" section. Progress is shown only on a
+intake, figures, issue 3), web (Open311 and the supervisor dashboard, issue 5) and outbox (a
+backlog for one chat, issue 10, on its own small database); dispatch and web share one
+throwaway PostgreSQL database with the sample county and --cases generated cases (see
+bench/cases_fixture.py), described in the "fixture" section. Progress is shown only on a
 terminal. Missed targets are listed at the end; with --strict they make the exit status 1.
 """
 
@@ -17,7 +18,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bench import dispatch_bench, geo_bench, locate_bench, web_bench
+from bench import dispatch_bench, geo_bench, locate_bench, outbox_bench, web_bench
 from bench.cases_fixture import (
     Fixture,
     FixtureSpec,
@@ -27,7 +28,7 @@ from bench.cases_fixture import (
 )
 from bench.report import DOC, Section, markdown_table, progress, write_sections
 
-SECTIONS = ("geo", "locate", "dispatch", "web")
+SECTIONS = ("geo", "locate", "dispatch", "web", "outbox")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -78,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(locate_section)
     if {"dispatch", "web"} & set(args.sections):
         sections += asyncio.run(_with_cases(args, command))
+    if "outbox" in args.sections:
+        outbox_section = asyncio.run(outbox_bench.run(command))
+        write_sections(args.doc, [outbox_section])
+        sections.append(outbox_section)
     for section in sections:
         print(section.render(), end="\n\n")
     failed = [f"{s.key}: {r.name}" for s in sections for r in s.failed]

@@ -20,6 +20,7 @@ from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
 
 log = logging.getLogger("gridgov")
+MISFIRE_GRACE_S = 6 * 3600
 
 
 def casework_settings(settings: Settings) -> CaseworkSettings:
@@ -34,6 +35,7 @@ def casework_settings(settings: Settings) -> CaseworkSettings:
         reopen_days=settings.reopen_days,
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_hours),
+        max_extension=timedelta(days=settings.max_extension_days),
     )
 
 
@@ -45,6 +47,7 @@ class App:
     casework: Casework
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
+    worker: OutboxWorker | None = None
 
     @classmethod
     def build(cls, settings: Settings) -> "App":
@@ -82,8 +85,10 @@ class App:
         (no job per case), and no job store is shared between processes."""
         s = self.settings
         scheduler = AsyncIOScheduler(timezone=ZoneInfo(s.tz))
-        worker = self.outbox_worker()
-        common = dict(max_instances=1, coalesce=True)
+        worker = self.worker = self.outbox_worker()
+        # A job held up by a busy loop or a restart still runs when it can (within the grace
+        # time) rather than being dropped: the digest is deduplicated per area and day.
+        common = dict(max_instances=1, coalesce=True, misfire_grace_time=MISFIRE_GRACE_S)
         scheduler.add_job(
             self.casework.escalation.sweep,
             "interval",
@@ -113,6 +118,10 @@ class App:
         return scheduler
 
     async def close(self) -> None:
+        """Stops cleanly: the outbox worker finishes its current send and gives back the
+        rest of its batch before the scheduler and the database go."""
+        if self.worker:
+            await self.worker.close()
         if self.scheduler:
             self.scheduler.shutdown(wait=False)
         await self.engine.dispose()

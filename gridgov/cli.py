@@ -150,12 +150,18 @@ async def cmd_locate(app: App, args: argparse.Namespace) -> None:
 
 
 async def cmd_sweep(app: App, args: argparse.Namespace) -> None:
+    """A past --now catches up and writes; a future one previews, unless --apply (drills).
+    Messages are queued for delivery now either way."""
     now = datetime.fromisoformat(args.now) if args.now else utcnow()
     if now.tzinfo is None:
         now = now.replace(tzinfo=app.casework.settings.tz)
-    fired = await app.casework.escalation.sweep(now)
+    preview = now > utcnow() and not args.apply
+    escalation = app.casework.escalation
+    fired = await (escalation.preview_sweep(now) if preview else escalation.sweep(now))
     for e in fired:
         print(f"{e.case_number}\t{e.rung.name.lower()}\t{e.department}")
+    if preview:
+        print("preview of a future time: nothing was written (add --apply to write)")
     print(f"{len(fired)} escalations as of {now.isoformat()}")
 
 
@@ -333,6 +339,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sw = sub.add_parser("sweep", help="run one escalation sweep")
     sw.add_argument("--now", help="as of this ISO-8601 time (default: now)")
+    sw.add_argument(
+        "--apply", action="store_true", help="write a sweep as of a future --now (drills, tests)"
+    )
 
     inv = sub.add_parser(
         "invite", help="create a person (or a group chat binding) and its invite code"

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     escalation_level2_after_hours: float = Field(default=4.0, gt=0)
     escalation_level3_after_hours: float = Field(default=16.0, gt=0)
     reopen_days: int = Field(default=7, ge=0)
+    max_extension_days: int = Field(default=365, ge=1)  # how far an extension may reach
 
     locate_tolerance_m: float = Field(default=30.0, ge=0)
     duplicate_radius_m: float = Field(default=50.0, gt=0)

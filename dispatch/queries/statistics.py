@@ -1,7 +1,8 @@
 """Figures over the cases: counts per local day, and the snapshot the metrics endpoint exports."""
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,11 +15,14 @@ LATENCY_BUCKETS = (300.0, 900.0, 1800.0, 3600.0, 4 * 3600.0, 8 * 3600.0, 24 * 36
 
 
 def _local_day(
-    session: AsyncSession, column: ColumnElement[datetime], tz: str
+    session: AsyncSession, column: ColumnElement[datetime], tz: str, at: datetime
 ) -> ColumnElement[str]:
+    """The day in `tz` of a UTC timestamp. SQLite knows no zones: the zone's offset at `at`
+    is added (exact for zones without daylight saving time, such as China's)."""
     if session.bind.dialect.name == "postgresql":
         return func.to_char(func.timezone(tz, column), "YYYY-MM-DD")
-    return func.date(column)  # the embedded database: days in UTC are close enough
+    offset = at.astimezone(ZoneInfo(tz)).utcoffset() or timedelta()
+    return func.date(column, f"{int(offset.total_seconds()):+d} seconds")
 
 
 @dataclass(frozen=True)
@@ -34,7 +38,7 @@ async def daily_counts(
 ) -> list[DayCounts]:
     """Intake and closures per local day in [start, end), for the dashboard's charts."""
     scope = visible_to(actor)
-    received_day = _local_day(session, Case.created_at, tz)
+    received_day = _local_day(session, Case.created_at, tz, start)
     received = dict(
         (
             await session.execute(
@@ -44,7 +48,7 @@ async def daily_counts(
             )
         ).all()
     )
-    closed_day = _local_day(session, Case.closed_at, tz)
+    closed_day = _local_day(session, Case.closed_at, tz, start)
     closed = {
         row[0]: (int(row[1]), int(row[2] or 0))
         for row in (
