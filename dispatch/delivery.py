@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
 
@@ -165,11 +165,17 @@ class OutboxWorker:
             order = {id_: n for n, id_ in enumerate((await session.scalars(candidates)).all())}
             if not order:
                 return []
-            query = select(m).where(m.id.in_(list(order)), due)
+            # In the ranking's order and only a batch of them: rows beyond the batch stay
+            # unlocked for the other worker.
+            query = (
+                select(m)
+                .where(m.id.in_(list(order)), due)
+                .order_by(case(order, value=m.id))
+                .limit(batch)
+            )
             if session.bind.dialect.name == "postgresql":
                 query = query.with_for_update(skip_locked=True)
-            locked = (await session.scalars(query)).all()
-            messages = sorted(locked, key=lambda message: order[message.id])[:batch]
+            messages = list((await session.scalars(query)).all())
             for message in messages:
                 message.claimed_until = now + self.lease
             return messages
