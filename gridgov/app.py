@@ -9,11 +9,11 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dispatch import bot_queries
 from dispatch.channels import Channel, LogChannel
 from dispatch.deadlines import EscalationPolicy
 from dispatch.delivery import OutboxWorker
 from dispatch.geography import GridDirectory
+from dispatch.retention import Purged, Retention, purge_expired
 from dispatch.service import Dispatch, DispatchSettings
 from dispatch.workcalendar import WorkingHours
 from gridgov.settings import Settings
@@ -67,15 +67,23 @@ class App:
         if self.dispatch.directory.layer_id != layer:
             log.info("grid layer %s loaded", self.dispatch.directory.layer_id)
 
-    async def purge_chat_records(self) -> tuple[int, int]:
-        """Forgets drafts past their TTL and update ids Telegram can no longer redeliver."""
-        now = self.dispatch.clock()
-        async with self.sessions() as session, session.begin():
-            drafts = await bot_queries.purge_chat_states(
-                session, now - timedelta(minutes=self.settings.draft_ttl_minutes)
-            )
-            updates = await bot_queries.purge_processed_updates(session, now - timedelta(days=2))
-        return drafts, updates
+    def retention(self) -> Retention:
+        s = self.settings
+        return Retention(
+            sent_outbox=timedelta(days=s.retention_sent_outbox_days),
+            console_sessions=timedelta(days=s.retention_console_sessions_days),
+            login_failures=timedelta(days=s.retention_login_failures_days),
+            processed_updates=timedelta(days=s.retention_processed_updates_days),
+            drafts=timedelta(minutes=s.draft_ttl_minutes),
+        )
+
+    async def purge_expired_records(self) -> Purged:
+        """Forgets delivered messages, old sessions and failed logins, chat drafts past their
+        TTL and update ids Telegram can no longer redeliver; keeps cases and their events."""
+        purged = await purge_expired(self.sessions, self.retention(), self.dispatch.clock())
+        if any(vars(purged).values()):
+            log.info("purged %s", purged)
+        return purged
 
     def start_scheduler(self) -> AsyncIOScheduler:
         """Periodic jobs only, in-process and in memory: one sweep finds every due case
@@ -102,7 +110,11 @@ class App:
             self.dispatch.queue_digests, "cron", hour=hour, minute=minute, id="digest", **common
         )
         scheduler.add_job(
-            self.purge_chat_records, "interval", minutes=15, id="chat-purge", **common
+            self.purge_expired_records,
+            "interval",
+            minutes=s.retention_interval_minutes,
+            id="purge",
+            **common,
         )
         scheduler.start()
         self.scheduler = scheduler
