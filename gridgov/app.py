@@ -13,6 +13,7 @@ from dispatch.channels import Channel, LogChannel
 from dispatch.deadlines import EscalationPolicy
 from dispatch.delivery import OutboxWorker
 from dispatch.geography import GridDirectory
+from dispatch.metrics_figures import RunningTotals
 from dispatch.retention import Purged, Retention, purge_expired
 from dispatch.service import Dispatch, DispatchSettings
 from dispatch.workcalendar import WorkingHours
@@ -45,6 +46,7 @@ class App:
     dispatch: Dispatch
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
+    metrics: RunningTotals = field(default_factory=RunningTotals)
 
     @classmethod
     def build(cls, settings: Settings) -> "App":
