@@ -625,6 +625,8 @@ class Dispatch:
         with SELECT … FOR UPDATE SKIP LOCKED, so several instances never fire a rung twice."""
         now = now or self.clock()
         fired: list[Escalation] = []
+        if not await self._anything_due(now):
+            return fired
         recipients: dict[tuple[str, object], list[notify.Target]] = {}
         while True:
             async with self._unit_of_work(recipients) as work:
@@ -645,6 +647,14 @@ class Dispatch:
                     await self._save_batch(work.session, cases, events)
             if len(cases) < batch:
                 return fired
+
+    async def _anything_due(self, now: datetime) -> bool:
+        """One autocommitted probe of the indexed `next_check_at`: the idle sweep (the usual
+        case) opens no transaction and locks nothing."""
+        async with self.sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            due = await session.scalar(select(Case.id).where(Case.next_check_at <= now).limit(1))
+        return due is not None
 
     async def _escalate(
         self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]
