@@ -7,7 +7,8 @@ database in the same run.
 - grid-worker reports: the report flow's last button press (Confirm) on the Telegram
   webhook, filed and dispatched in the same transaction, answered by the bot;
 - the chat front end: a text step of the report flow (the description, answered with the
-  draft's summary) and the Confirm press, as Telegram webhook updates per second."""
+  draft's summary), the Confirm press, and an office member's Accept on the office's case
+  card, as Telegram webhook updates per second."""
 
 import asyncio
 import json
@@ -50,7 +51,8 @@ CHAT_P99_TARGET_MS = 50.0
 BOT_ID = 999000
 TOKEN = f"{BOT_ID}:BENCH-TOKEN"
 SECRET = "bench-webhook-secret"
-USER_BASE = 7_000_000  # Telegram user id of a grid worker: USER_BASE + person id
+USER_BASE = 7_000_000  # Telegram user id of a person: USER_BASE + person id
+MEMBERS_PER_OFFICE = 20  # office members added per department, registered on Telegram
 
 # A citizen report's three inserts, as `Dispatch.report` writes them (case, event, outbox).
 PGBENCH_SCRIPT = """\
@@ -114,6 +116,7 @@ async def run(options: ServeOptions, command: str) -> Section:
             found = await _reporters(engine, np.random.default_rng(options.seed))
             reporters = list({r.person_id: r for r in found}.values())  # one grid each
             await _telegram_identities(engine, reporters)
+            await _office_members(engine)
             progress(f"pgbench: a report's three inserts, {options.pgbench_clients} clients")
             pgbench = await asyncio.to_thread(pgbench_tps, url, options)
             async with (
@@ -127,10 +130,10 @@ async def run(options: ServeOptions, command: str) -> Section:
                     "open311", f"{base}/open311/v2/requests.json", forms[50:], options.clients
                 )
                 steps, confirms = [], []
+                webhook = f"{base}{WEBHOOK_PATH}"
                 for round_ in range(options.rounds + 1):  # the first round warms up
                     progress(f"Telegram report flow, round {round_}")
                     drafts = await _seed_drafts(engine, dispatch, reporters, options, round_)
-                    webhook = f"{base}{WEBHOOK_PATH}"
                     step = await load.run(
                         "telegram", webhook, _text_steps(drafts, round_), options.clients
                     )
@@ -140,10 +143,21 @@ async def run(options: ServeOptions, command: str) -> Section:
                     if round_:
                         steps.append(step)
                         confirms.append(confirm)
+                progress("Telegram: office members accept the dispatched cases")
+                presses = await _accept_presses(engine, options)
+                accepts = await load.run("telegram", webhook, presses, options.clients)
             reported = await _count_reports(engine, now)
         finally:
             await engine.dispose()
-    _rows(section, options, pgbench, citizen, Throughput.merge(steps), Throughput.merge(confirms))
+    _rows(
+        section,
+        options,
+        pgbench,
+        citizen,
+        Throughput.merge(steps),
+        Throughput.merge(confirms),
+        accepts,
+    )
     section.add(
         f"A throwaway database with the sample county (300 grids, one grid worker each, all "
         f"registered on Telegram). `gridgov serve --workers {options.workers}` in webhook mode "
@@ -167,6 +181,7 @@ def _rows(
     citizen: Throughput,
     steps: Throughput,
     confirms: Throughput,
+    accepts: Throughput,
 ) -> None:
     if isinstance(pgbench, str):
         section.rows.append(Row("pgbench: a report's three inserts", "not run", note=pgbench))
@@ -202,6 +217,7 @@ def _rows(
     for name, result in (
         ("Telegram updates: a text step of the report flow", steps),
         ("Telegram updates: a button press (Confirm)", confirms),
+        ("Telegram updates: a button press on an office card (Accept)", accepts),
     ):
         p99 = float(np.percentile(np.asarray(result.latencies) * 1e3, 99))
         section.rows.append(
@@ -392,6 +408,80 @@ async def _telegram_identities(engine: AsyncEngine, reporters: list[Reporter]) -
             ),
             [{"person": r.person_id, "user": str(USER_BASE + r.person_id)} for r in reporters],
         )
+
+
+async def _office_members(engine: AsyncEngine) -> None:
+    """MEMBERS_PER_OFFICE office members for every department, each on Telegram."""
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO people (name, role, department_id, is_head, locale, active,"
+                " created_at) SELECT '办事员' || d.id || '-' || n, 'office_member', d.id,"
+                " false, 'zh_CN', true, now()"
+                " FROM departments d CROSS JOIN generate_series(1, :n) n"
+            ),
+            {"n": MEMBERS_PER_OFFICE},
+        )
+        await conn.execute(
+            text(
+                "INSERT INTO chat_identities (person_id, channel, external_id, created_at)"
+                " SELECT p.id, 'telegram', (:base + p.id)::text, now() FROM people p"
+                " WHERE p.role = 'office_member' AND NOT EXISTS (SELECT 1 FROM"
+                " chat_identities c WHERE c.person_id = p.id)"
+            ),
+            {"base": USER_BASE},
+        )
+
+
+async def _accept_presses(engine: AsyncEngine, options: ServeOptions) -> list[dict[str, Any]]:
+    """Accept on the card of every dispatched case, pressed by a member of its office in a
+    private chat; the members of an office take the cards in turn."""
+    async with engine.connect() as conn:
+        cases = (
+            await conn.execute(
+                text(
+                    "SELECT id, version, department_id FROM cases"
+                    " WHERE status = 'dispatched' AND department_id IS NOT NULL ORDER BY id"
+                )
+            )
+        ).all()
+        members: dict[int, list[int]] = {}
+        for department, user in (
+            await conn.execute(
+                text(
+                    "SELECT p.department_id, c.external_id::bigint FROM people p"
+                    " JOIN chat_identities c ON c.person_id = p.id"
+                    " WHERE p.role = 'office_member' ORDER BY p.id"
+                )
+            )
+        ).all():
+            members.setdefault(department, []).append(user)
+    first = (options.rounds + 1) * 2 * 100_000
+    presses = []
+    for i, (case_id, version, department) in enumerate(cases):
+        office = members.get(department)
+        if not office:
+            continue
+        user = office[i % len(office)]
+        presses.append(
+            {
+                "update_id": first + i,
+                "callback_query": {
+                    "id": f"cq{first + i}",
+                    "from": _user(user),
+                    "chat_instance": str(user),
+                    "message": {
+                        "message_id": first + i,
+                        "date": int(time.time()),
+                        "chat": {"id": user, "type": "private", "first_name": "办事员"},
+                        "from": {"id": BOT_ID, "is_bot": True, "first_name": "gridgov"},
+                        "text": "新案件",
+                    },
+                    "data": f"c:accept:{case_id}:{version}",
+                },
+            }
+        )
+    return presses
 
 
 def _leaf_codes(dispatch: Dispatch) -> list[str]:
