@@ -35,6 +35,8 @@ class EscalationSweep:
         with SELECT … FOR UPDATE SKIP LOCKED, so several instances never fire a rung twice."""
         now = now or self.rt.clock()
         fired: list[FiredRung] = []
+        if not await self._anything_due(now):
+            return fired
         recipients: dict[tuple[str, object], list[notify.Target]] = {}
         while True:
             async with self.rt.unit_of_work(recipients) as work:
@@ -55,6 +57,14 @@ class EscalationSweep:
                     await self._save_batch(work.session, cases, events)
             if len(cases) < batch:
                 return fired
+
+    async def _anything_due(self, now: datetime) -> bool:
+        """One autocommitted probe of the indexed `next_check_at`: the idle sweep (the usual
+        case) opens no transaction and locks nothing."""
+        async with self.rt.sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            due = await session.scalar(select(Case.id).where(Case.next_check_at <= now).limit(1))
+        return due is not None
 
     async def _escalate(
         self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]
