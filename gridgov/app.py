@@ -9,13 +9,14 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dispatch import queries
 from dispatch.casework import Casework, CaseworkSettings
 from dispatch.channels import Channel, LogChannel
 from dispatch.core.deadlines import EscalationPolicy
 from dispatch.core.workcalendar import WorkingHours
 from dispatch.delivery import OutboxWorker
 from dispatch.geography import GridDirectory
+from dispatch.metrics_figures import RunningTotals
+from dispatch.retention import Purged, Retention, purge_expired
 from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
 
@@ -48,6 +49,7 @@ class App:
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
     worker: OutboxWorker | None = None
+    metrics: RunningTotals = field(default_factory=RunningTotals)
 
     @classmethod
     def build(cls, settings: Settings) -> "App":
@@ -70,15 +72,23 @@ class App:
         if self.casework.directory.layer_id != layer:
             log.info("grid layer %s loaded", self.casework.directory.layer_id)
 
-    async def purge_chat_records(self) -> tuple[int, int]:
-        """Forgets drafts past their TTL and update ids Telegram can no longer redeliver."""
-        now = self.casework.clock()
-        async with self.sessions() as session, session.begin():
-            drafts = await queries.chats.purge_chat_states(
-                session, now - timedelta(minutes=self.settings.draft_ttl_minutes)
-            )
-            updates = await queries.chats.purge_processed_updates(session, now - timedelta(days=2))
-        return drafts, updates
+    def retention(self) -> Retention:
+        s = self.settings
+        return Retention(
+            sent_outbox=timedelta(days=s.retention_sent_outbox_days),
+            console_sessions=timedelta(days=s.retention_console_sessions_days),
+            login_failures=timedelta(days=s.retention_login_failures_days),
+            processed_updates=timedelta(days=s.retention_processed_updates_days),
+            drafts=timedelta(minutes=s.draft_ttl_minutes),
+        )
+
+    async def purge_expired_records(self) -> Purged:
+        """Forgets delivered messages, old sessions and failed logins, chat drafts past their
+        TTL and update ids Telegram can no longer redeliver; keeps cases and their events."""
+        purged = await purge_expired(self.sessions, self.retention(), self.casework.clock())
+        if any(vars(purged).values()):
+            log.info("purged %s", purged)
+        return purged
 
     def start_scheduler(self) -> AsyncIOScheduler:
         """Periodic jobs only, in-process and in memory: one sweep finds every due case
@@ -111,7 +121,11 @@ class App:
             self.casework.digests.queue, "cron", hour=hour, minute=minute, id="digest", **common
         )
         scheduler.add_job(
-            self.purge_chat_records, "interval", minutes=15, id="chat-purge", **common
+            self.purge_expired_records,
+            "interval",
+            minutes=s.retention_interval_minutes,
+            id="purge",
+            **common,
         )
         scheduler.start()
         self.scheduler = scheduler

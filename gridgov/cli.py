@@ -313,6 +313,13 @@ async def cmd_config_load(app: App, args: argparse.Namespace) -> None:
     print(f"configuration loaded from {args.file}")
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridgov", description="Case dispatch for grid-based governance"
@@ -320,7 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run on the embedded database with the sample county")
-    sub.add_parser("serve", help="run with the GRIDGOV_* configuration")
+    srv = sub.add_parser("serve", help="run with the GRIDGOV_* configuration")
+    srv.add_argument(
+        "--workers",
+        type=positive_int,
+        help="app processes sharing the port (default: one per CPU; 1 on SQLite)",
+    )
     db = sub.add_parser("db").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migrate the database to the newest schema")
 
@@ -399,10 +411,14 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(chatty).setLevel(logging.INFO if args.verbose else logging.WARNING)
     settings = Settings()
     try:
-        if args.command in ("demo", "serve"):
+        if args.command == "demo":
             from gridgov.server import run
 
-            return run(settings, demo=args.command == "demo")
+            return run(settings, demo=True)
+        if args.command == "serve":
+            from gridgov.server import default_workers, run
+
+            return run(settings, demo=False, workers=args.workers or default_workers(settings))
         upgrade(settings.database_url)
         if args.command == "db":
             print(f"database at {_safe_url(settings.database_url)} is up to date")

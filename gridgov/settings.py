@@ -42,5 +42,12 @@ class Settings(BaseSettings):
     digest_time: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
 
     draft_ttl_minutes: int = Field(default=120, ge=1)
+    # Retention of rows that only serve operations, purged by a periodic job (cases and case
+    # events are the record and are kept). Telegram redelivers an update for a day at most.
+    retention_sent_outbox_days: float = Field(default=30.0, gt=0)
+    retention_console_sessions_days: float = Field(default=7.0, ge=0)  # after expiry
+    retention_login_failures_days: float = Field(default=30.0, ge=1)
+    retention_processed_updates_days: float = Field(default=2.0, ge=1)
+    retention_interval_minutes: float = Field(default=15.0, gt=0)
     media_dir: Path = Path("media")
     max_upload_bytes: int = 10 * 1024 * 1024

@@ -27,6 +27,13 @@ class OutboxMessage(Base):
             postgresql_where=text("status = 'pending'"),
             sqlite_where=text("status = 'pending'"),
         ),
+        # The retention purge walks the delivered messages by delivery time.
+        Index(
+            "ix_outbox_sent_at",
+            "sent_at",
+            postgresql_where=text("status = 'sent'"),
+            sqlite_where=text("status = 'sent'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -84,7 +91,7 @@ class ConsoleSession(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)
 
 
 class LoginFailure(Base):

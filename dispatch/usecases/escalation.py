@@ -36,6 +36,8 @@ class EscalationSweep:
         A sweep as of a later time (a drill) still queues its messages for delivery now."""
         now = now or self.rt.clock()
         fired: list[FiredRung] = []
+        if not await self._anything_due(now):
+            return fired
         recipients: dict[tuple[str, object], list[notify.Target]] = {}
         while True:
             async with self.rt.unit_of_work(recipients, deliver_by=self.rt.clock()) as work:
@@ -75,6 +77,13 @@ class EscalationSweep:
         return FiredRung(
             case.number or "", rung, self.rt.catalog.department_name(case.department_id)
         )
+    async def _anything_due(self, now: datetime) -> bool:
+        """One autocommitted probe of the indexed `next_check_at`: the idle sweep (the usual
+        case) opens no transaction and locks nothing."""
+        async with self.rt.sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            due = await session.scalar(select(Case.id).where(Case.next_check_at <= now).limit(1))
+        return due is not None
 
     async def _escalate(
         self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]
