@@ -16,7 +16,9 @@ from dispatch.core.actors import Actor
 from dispatch.core.errors import N_, InvalidInput, NotFound, OutsideJurisdiction, PermissionDenied
 from dispatch.core.lifecycle import Action, Step
 from dispatch.intake import DuplicateCandidate, ReportDraft, ReportPreview
-from dispatch.usecases.runtime import Runtime, UnitOfWork, attach
+from dispatch.recipients import queue_step
+from dispatch.usecases.new_case import new_case, write_new_case
+from dispatch.usecases.runtime import Runtime, UnitOfWork, attach, event_values
 from geo.coords import to_wgs84
 from geo.index import Location
 from models import OPEN_STATUSES, Case, CaseEvent
@@ -149,7 +151,7 @@ class Intake:
             reporter = await self._reporter(session, draft)
             if draft.duplicate_of is not None:
                 return ReportResult(await self._link_duplicate(work, draft, reporter, now), False)
-            case = Case(
+            case = new_case(
                 source=draft.source,
                 reporter_id=draft.reporter_id,
                 reporter_contact=draft.reporter_contact,
@@ -171,31 +173,36 @@ class Intake:
                 status=CaseStatus.REPORTED,
                 created_at=now,
                 updated_at=now,
-                attachments=[],
             )
-            session.add(case)
-            await session.flush()  # the id, for the number; a resent report stops here
-            case.number = f"{now.astimezone(self.rt.settings.tz):%Y%m%d}{case.id:06d}"
-            step = Step(
+            report = Step(
                 Action.REPORT,
                 None,
                 CaseStatus.REPORTED,
                 case.description,
                 {"location_status": location.status, "source": draft.source.value},
             )
-            event = self.rt.record(session, case, step, reporter, now)
-            attach(case, event, draft.photos, "report")
+            # The steps run on the case before it is written, so it is written once, as it
+            # ends up; each event keeps the case as it was at its step.
+            steps = [(report, reporter)]
+            events = [event_values(case, report, reporter, now)]
             if reporter.role is Role.GRID_WORKER and draft.source is CaseSource.GRID_WORKER:
-                await self._auto_dispatch(work, case, location, now)
-            else:
+                for step in self._auto_dispatch(case, location, now):
+                    steps.append((step, AUTO_DISPATCH))
+                    events.append(event_values(case, step, AUTO_DISPATCH, now))
+            day = f"{now.astimezone(self.rt.settings.tz):%Y%m%d}"
+            await write_new_case(session, case, day, events, draft.photos)  # resent: stops here
+            snapshot = self.rt.snapshot(case, now)
+            if len(steps) == 1:
                 work.notifier.queue(
                     await work.notifier.dispatchers((case.community_id, case.town_id)),
                     "case.new_report",
-                    step.key,
-                    self.rt.snapshot(case, now),
+                    report.key,
+                    snapshot,
                     case.id,
                     now,
                 )
+            for step, actor in steps[1:]:
+                await queue_step(work.notifier, case, step, actor, now, snapshot)
             return ReportResult(case, created=True)
 
     async def _reporter(self, session: AsyncSession, draft: ReportDraft) -> Actor:
@@ -206,18 +213,17 @@ class Intake:
             raise PermissionDenied(N_("Only grid workers report from the field."))
         return actor
 
-    async def _auto_dispatch(
-        self, work: UnitOfWork, case: Case, location: Location, now: datetime
-    ) -> None:
+    def _auto_dispatch(self, case: Case, location: Location, now: datetime) -> list[Step]:
         """Reports of registered grid workers are filed and dispatched by the routing rules."""
         department_id = self.rt.route(
             self.rt.catalog.categories_by_id[case.category_id].code, location
         )
-        await self.rt.apply(work, case, Action.FILE, AUTO_DISPATCH, now)
+        steps = [self.rt.advance(case, Action.FILE, AUTO_DISPATCH, now)]
         if department_id is not None:
-            await self.rt.apply(
-                work, case, Action.DISPATCH, AUTO_DISPATCH, now, argument=department_id
+            steps.append(
+                self.rt.advance(case, Action.DISPATCH, AUTO_DISPATCH, now, argument=department_id)
             )
+        return steps
 
     async def _link_duplicate(
         self, work: UnitOfWork, draft: ReportDraft, reporter: Actor, now: datetime
