@@ -3,6 +3,7 @@ once when a registered grid worker sends it), the open cases it may duplicate, a
 linked to an earlier case."""
 
 import math
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -213,17 +214,15 @@ class Intake:
             raise PermissionDenied(N_("Only grid workers report from the field."))
         return actor
 
-    def _auto_dispatch(self, case: Case, location: Location, now: datetime) -> list[Step]:
-        """Reports of registered grid workers are filed and dispatched by the routing rules."""
+    def _auto_dispatch(self, case: Case, location: Location, now: datetime) -> Iterator[Step]:
+        """Reports of registered grid workers are filed and dispatched by the routing rules;
+        each step is taken when the caller asks for the next one."""
         department_id = self.rt.route(
             self.rt.catalog.categories_by_id[case.category_id].code, location
         )
-        steps = [self.rt.advance(case, Action.FILE, AUTO_DISPATCH, now)]
+        yield self.rt.advance(case, Action.FILE, AUTO_DISPATCH, now)
         if department_id is not None:
-            steps.append(
-                self.rt.advance(case, Action.DISPATCH, AUTO_DISPATCH, now, argument=department_id)
-            )
-        return steps
+            yield self.rt.advance(case, Action.DISPATCH, AUTO_DISPATCH, now, argument=department_id)
 
     async def _link_duplicate(
         self, work: UnitOfWork, draft: ReportDraft, reporter: Actor, now: datetime
