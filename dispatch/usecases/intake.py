@@ -3,7 +3,6 @@ once when a registered grid worker sends it), the open cases it may duplicate, a
 linked to an earlier case."""
 
 import math
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -33,6 +32,15 @@ AUTO_DISPATCH = Actor(person_id=None, name="system", role=Role.DISPATCHER)
 class ReportResult:
     case: Case
     created: bool  # False: linked to an earlier case, or the same report sent again
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A step taken on a new case, by whom, and its event row (the case id comes at write)."""
+
+    step: Step
+    actor: Actor
+    event: dict[str, Any]
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -184,16 +192,15 @@ class Intake:
             )
             # The steps run on the case before it is written, so it is written once, as it
             # ends up; each event keeps the case as it was at its step.
-            steps = [(report, reporter)]
-            events = [event_values(case, report, reporter, now)]
+            trail = [Taken(report, reporter, event_values(case, report, reporter, now))]
             if reporter.role is Role.GRID_WORKER and draft.source is CaseSource.GRID_WORKER:
-                for step in self._auto_dispatch(case, location, now):
-                    steps.append((step, AUTO_DISPATCH))
-                    events.append(event_values(case, step, AUTO_DISPATCH, now))
+                await self._auto_dispatch(case, location, now, trail)
             day = f"{now.astimezone(self.rt.settings.tz):%Y%m%d}"
-            await write_new_case(session, case, day, events, draft.photos)  # resent: stops here
+            await write_new_case(
+                session, case, day, [t.event for t in trail], draft.photos
+            )  # resent: stops here
             snapshot = self.rt.snapshot(case, now)
-            if len(steps) == 1:
+            if len(trail) == 1:
                 work.notifier.queue(
                     await work.notifier.dispatchers((case.community_id, case.town_id)),
                     "case.new_report",
@@ -202,8 +209,8 @@ class Intake:
                     case.id,
                     now,
                 )
-            for step, actor in steps[1:]:
-                await queue_step(work.notifier, case, step, actor, now, snapshot)
+            for taken in trail[1:]:
+                await queue_step(work.notifier, case, taken.step, taken.actor, now, snapshot)
             return ReportResult(case, created=True)
 
     async def _reporter(self, session: AsyncSession, draft: ReportDraft) -> Actor:
@@ -214,15 +221,20 @@ class Intake:
             raise PermissionDenied(N_("Only grid workers report from the field."))
         return actor
 
-    def _auto_dispatch(self, case: Case, location: Location, now: datetime) -> Iterator[Step]:
+    async def _auto_dispatch(
+        self, case: Case, location: Location, now: datetime, trail: list[Taken]
+    ) -> None:
         """Reports of registered grid workers are filed and dispatched by the routing rules;
-        each step is taken when the caller asks for the next one."""
+        each step joins the trail with its event as the step left the case."""
         department_id = self.rt.route(
             self.rt.catalog.categories_by_id[case.category_id].code, location
         )
-        yield self.rt.advance(case, Action.FILE, AUTO_DISPATCH, now)
+        steps = [(Action.FILE, None)]
         if department_id is not None:
-            yield self.rt.advance(case, Action.DISPATCH, AUTO_DISPATCH, now, argument=department_id)
+            steps.append((Action.DISPATCH, department_id))
+        for action, argument in steps:
+            step = self.rt.advance(case, action, AUTO_DISPATCH, now, argument=argument)
+            trail.append(Taken(step, AUTO_DISPATCH, event_values(case, step, AUTO_DISPATCH, now)))
 
     async def _link_duplicate(
         self, work: UnitOfWork, draft: ReportDraft, reporter: Actor, now: datetime

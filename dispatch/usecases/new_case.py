@@ -58,8 +58,10 @@ def _insert_case(dialect: str) -> Insert:
 
 
 _INSERT_CASE = {dialect: _insert_case(dialect) for dialect in ("postgresql", "sqlite")}
-_INSERT_EVENTS = insert(CaseEvent).returning(CaseEvent.id, sort_by_parameter_order=True)
-_INSERT_ATTACHMENTS = insert(Attachment)
+# Table inserts, not the ORM's bulk insert of entities: plain rows in, ids out.
+_EVENTS = CaseEvent.__table__
+_INSERT_EVENTS = insert(_EVENTS).returning(_EVENTS.c.id, sort_by_parameter_order=True)
+_INSERT_ATTACHMENTS = insert(Attachment.__table__)
 
 
 async def write_new_case(
@@ -74,16 +76,17 @@ async def write_new_case(
     gets its id and number and then behaves like a case loaded and detached after commit.
     The same report sent again fails here on the unique (source, external_ref)."""
     state = sa_inspect(case).dict
+    connection = await session.connection()  # Core statements need none of the ORM's session
     row = (
-        await session.execute(
-            _INSERT_CASE[session.bind.dialect.name],
+        await connection.execute(
+            _INSERT_CASE[connection.dialect.name],
             {"day": day, **{key: state[key] for key in _WRITTEN}},
         )
     ).one()
     case.id, case.number = row.id, row.number
     for event in events:
         event["case_id"] = case.id
-    event_ids = (await session.execute(_INSERT_EVENTS, events)).scalars().all()
+    event_ids = (await connection.execute(_INSERT_EVENTS, events)).scalars().all()
     if photos:
         attachments = [
             {
@@ -97,6 +100,6 @@ async def write_new_case(
             }
             for photo in photos
         ]
-        await session.execute(_INSERT_ATTACHMENTS, attachments)
+        await connection.execute(_INSERT_ATTACHMENTS, attachments)
         case.attachments = [Attachment(**values) for values in attachments]
     make_transient_to_detached(case)
