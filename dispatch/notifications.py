@@ -232,7 +232,9 @@ async def insert_rows(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
     unique = list({row["dedupe_key"]: row for row in rows}.values())
     if not unique:
         return 0
-    insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-    statement = insert(OutboxMessage).on_conflict_do_nothing(index_elements=["dedupe_key"])
-    result = await session.execute(statement.returning(OutboxMessage.id), unique)
+    connection = await session.connection()  # a table insert: none of the ORM's bulk insert
+    table = OutboxMessage.__table__
+    insert = pg_insert if connection.dialect.name == "postgresql" else sqlite_insert
+    statement = insert(table).on_conflict_do_nothing(index_elements=["dedupe_key"])
+    result = await connection.execute(statement.returning(table.c.id), unique)
     return len(result.all())

@@ -29,6 +29,11 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # No pre-ping (a round trip per transaction): a connection that died with a server
     # restart fails once, and SQLAlchemy then discards the whole pool.
     kwargs.setdefault("pool_recycle", 3600)
+    # Each connection keeps its prepared statements (asyncpg: parse and describe once); the
+    # default of 100 is fewer than the statements a full instance runs, and an evicted one
+    # costs a round trip again.
+    if "+asyncpg" in url:
+        kwargs.setdefault("connect_args", {"prepared_statement_cache_size": 500})
     return create_async_engine(url, **kwargs)
 
 

@@ -16,7 +16,9 @@ from dispatch.core.actors import AUTO_DISPATCH, Actor
 from dispatch.core.errors import N_, InvalidInput, NotFound, OutsideJurisdiction, PermissionDenied
 from dispatch.core.lifecycle import Action, Step
 from dispatch.intake import DuplicateCandidate, ReportDraft, ReportPreview
-from dispatch.usecases.runtime import Runtime, UnitOfWork, attach
+from dispatch.recipients import queue_step
+from dispatch.usecases.new_case import new_case, write_new_case
+from dispatch.usecases.runtime import Runtime, UnitOfWork, attach, event_values
 from geo.coords import to_wgs84
 from geo.index import Location
 from models import OPEN_STATUSES, Case, CaseEvent
@@ -29,6 +31,15 @@ EARTH_RADIUS_M = 6_371_008.8
 class ReportResult:
     case: Case
     created: bool  # False: linked to an earlier case, or the same report sent again
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A step taken on a new case, by whom, and its event row (the case id comes at write)."""
+
+    step: Step
+    actor: Actor
+    event: dict[str, Any]
 
 
 def distance_m(lon1: float, lat1: float, lon2: float, lat2: float) -> float:
@@ -148,7 +159,7 @@ class Intake:
             reporter = await self._reporter(session, draft)
             if draft.duplicate_of is not None:
                 return ReportResult(await self._link_duplicate(work, draft, reporter, now), False)
-            case = Case(
+            case = new_case(
                 source=draft.source,
                 reporter_id=draft.reporter_id,
                 reporter_contact=draft.reporter_contact,
@@ -170,31 +181,35 @@ class Intake:
                 status=CaseStatus.REPORTED,
                 created_at=now,
                 updated_at=now,
-                attachments=[],
             )
-            session.add(case)
-            await session.flush()  # the id, for the number; a resent report stops here
-            case.number = f"{now.astimezone(self.rt.settings.tz):%Y%m%d}{case.id:06d}"
-            step = Step(
+            report = Step(
                 Action.REPORT,
                 None,
                 CaseStatus.REPORTED,
                 case.description,
                 {"location_status": location.status, "source": draft.source.value},
             )
-            event = self.rt.record(session, case, step, reporter, now)
-            attach(case, event, draft.photos, "report")
+            # The steps run on the case before it is written, so it is written once, as it
+            # ends up; each event keeps the case as it was at its step.
+            trail = [Taken(report, reporter, event_values(case, report, reporter, now))]
             if reporter.role is Role.GRID_WORKER and draft.source is CaseSource.GRID_WORKER:
-                await self._auto_dispatch(work, case, location, now)
-            else:
+                await self._auto_dispatch(case, location, now, trail)
+            day = f"{now.astimezone(self.rt.settings.tz):%Y%m%d}"
+            await write_new_case(
+                session, case, day, [t.event for t in trail], draft.photos
+            )  # resent: stops here
+            snapshot = self.rt.snapshot(case, now)
+            if len(trail) == 1:
                 work.notifier.queue(
                     await work.notifier.dispatchers((case.community_id, case.town_id)),
                     "case.new_report",
-                    step.key,
-                    self.rt.snapshot(case, now),
+                    report.key,
+                    snapshot,
                     case.id,
                     now,
                 )
+            for taken in trail[1:]:
+                await queue_step(work.notifier, case, taken.step, taken.actor, now, snapshot)
             return ReportResult(case, created=True)
 
     async def _reporter(self, session: AsyncSession, draft: ReportDraft) -> Actor:
@@ -206,17 +221,19 @@ class Intake:
         return actor
 
     async def _auto_dispatch(
-        self, work: UnitOfWork, case: Case, location: Location, now: datetime
+        self, case: Case, location: Location, now: datetime, trail: list[Taken]
     ) -> None:
-        """Reports of registered grid workers are filed and dispatched by the routing rules."""
+        """Reports of registered grid workers are filed and dispatched by the routing rules;
+        each step joins the trail with its event as the step left the case."""
         department_id = self.rt.route(
             self.rt.catalog.categories_by_id[case.category_id].code, location
         )
-        await self.rt.apply(work, case, Action.FILE, AUTO_DISPATCH, now)
+        steps = [(Action.FILE, None)]
         if department_id is not None:
-            await self.rt.apply(
-                work, case, Action.DISPATCH, AUTO_DISPATCH, now, argument=department_id
-            )
+            steps.append((Action.DISPATCH, department_id))
+        for action, argument in steps:
+            step = self.rt.advance(case, action, AUTO_DISPATCH, now, argument=argument)
+            trail.append(Taken(step, AUTO_DISPATCH, event_values(case, step, AUTO_DISPATCH, now)))
 
     async def _link_duplicate(
         self, work: UnitOfWork, draft: ReportDraft, reporter: Actor, now: datetime

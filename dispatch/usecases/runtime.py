@@ -172,12 +172,27 @@ class Runtime:
         argument: StepArgument = None,
     ) -> CaseEvent:
         """Applies a step to the case, records it, attaches its photos and queues who hears."""
-        step = self.transition.apply(case, action, actor, now, note, argument)
-        case.updated_at = now
+        step = self.advance(case, action, actor, now, note, argument)
         event = self.record(work.session, case, step, actor, now)
         attach(case, event, photos or [], PHOTO_PURPOSE.get(action, "report"))
         await queue_step(work.notifier, case, step, actor, now, self.snapshot(case, now))
         return event
+
+    def advance(
+        self,
+        case: Case,
+        action: Action,
+        actor: Actor,
+        now: datetime,
+        note: str = "",
+        argument: StepArgument = None,
+    ) -> Step:
+        """What a step changes on the case (status, times, deadline, ladder), on a case loaded
+        by the ORM (`apply`) or on one not yet written (the Core intake): the one place both
+        go through."""
+        step = self.transition.apply(case, action, actor, now, note, argument)
+        case.updated_at = now
+        return step
 
     def record(
         self, session: AsyncSession, case: Case, step: Step, actor: Actor, now: datetime
