@@ -20,7 +20,6 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bench import dispatch_bench, geo_bench, locate_bench, outbox_bench, web_bench
 from bench import dispatch_bench, geo_bench, locate_bench, outbox_bench, serve_bench, web_bench
 from bench.cases_fixture import (
     Fixture,

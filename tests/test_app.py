@@ -84,6 +84,8 @@ async def test_a_late_job_still_runs(engine: AsyncEngine) -> None:
         await app.close()
     assert graces["digest"] >= 3600
     assert all(grace >= 60 for grace in graces.values())
+
+
 async def test_retention_forgets_delivered_messages_sessions_and_failures_not_cases(
     engine: AsyncEngine,
 ) -> None:

@@ -77,6 +77,7 @@ class EscalationSweep:
         return FiredRung(
             case.number or "", rung, self.rt.catalog.department_name(case.department_id)
         )
+
     async def _anything_due(self, now: datetime) -> bool:
         """One autocommitted probe of the indexed `next_check_at`: the idle sweep (the usual
         case) opens no transaction and locks nothing."""
