@@ -2,14 +2,17 @@
 from the settings, once."""
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from ipaddress import ip_network
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from dispatch import bot_queries
+from dispatch.accounts import Accounts, ThrottlePolicy
 from dispatch.channels import Channel, LogChannel
 from dispatch.deadlines import EscalationPolicy
 from dispatch.delivery import OutboxWorker
@@ -18,6 +21,7 @@ from dispatch.service import Dispatch, DispatchSettings
 from dispatch.workcalendar import WorkingHours
 from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
+from web.context import WebContext, WebSettings
 
 log = logging.getLogger("gridgov")
 
@@ -37,6 +41,26 @@ def dispatch_settings(settings: Settings) -> DispatchSettings:
     )
 
 
+def web_settings(settings: Settings) -> WebSettings:
+    secret = settings.media_link_secret
+    return WebSettings(
+        tz=ZoneInfo(settings.tz),
+        default_locale=settings.default_locale,
+        public_url=settings.public_url,
+        media_dir=settings.media_dir,
+        max_upload_bytes=settings.max_upload_bytes,
+        trusted_proxies=tuple(
+            ip_network(p.strip(), strict=False)
+            for p in settings.trusted_proxies.split(",")
+            if p.strip()
+        ),
+        media_link_secret=(
+            secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+        ),
+        media_link_ttl=timedelta(hours=settings.media_link_ttl_hours),
+    )
+
+
 @dataclass
 class App:
     settings: Settings
@@ -53,6 +77,16 @@ class App:
         directory = GridDirectory(settings.locate_tolerance_m)
         dispatch = Dispatch(sessions, directory, dispatch_settings(settings))
         return cls(settings, engine, sessions, dispatch, {"log": LogChannel()})
+
+    def web_context(self) -> WebContext:
+        """What the web side receives: the use cases, and its settings parsed once."""
+        policy = ThrottlePolicy(
+            per_account=self.settings.login_max_failures,
+            per_address=self.settings.login_max_failures_per_address,
+        )
+        dispatch = self.dispatch
+        accounts = Accounts(self.sessions, dispatch.actor, policy, clock=lambda: dispatch.clock())
+        return WebContext(dispatch, accounts, web_settings(self.settings))
 
     def outbox_worker(self) -> OutboxWorker:
         return OutboxWorker(

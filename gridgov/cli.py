@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
+from dispatch.accounts import hash_password
 from dispatch.configuration import apply_catalog
 from dispatch.errors import DomainError
 from dispatch.geography import import_layer, open_cases_in_removed_grids
@@ -27,7 +28,6 @@ from gridgov.settings import Settings
 from models import Area, Department, Grid, OutboxMessage, Person, utcnow
 from models.enums import ChatKind, OutboxStatus, Role
 from models.migrate import upgrade
-from web.console.auth import hash_password
 
 
 class CliError(Exception):

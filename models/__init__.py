@@ -1,5 +1,6 @@
 """SQLAlchemy models of the whole domain and the database session setup."""
 
+from models.access import AuditEvent, LoginThrottle
 from models.base import Base, utcnow
 from models.cases import OPEN_STATUSES, Attachment, Case, CaseChatMessage, CaseEvent
 from models.catalog import GRID_LEVEL, ROUTING_LEVELS, CalendarDay, Category, RoutingRule
@@ -7,7 +8,6 @@ from models.geography import Area, Grid, GridLayer
 from models.messaging import (
     ChatState,
     ConsoleSession,
-    LoginFailure,
     OutboxMessage,
     ProcessedUpdate,
 )
@@ -20,6 +20,7 @@ __all__ = [
     "ApiKey",
     "Area",
     "Attachment",
+    "AuditEvent",
     "Base",
     "CalendarDay",
     "Case",
@@ -34,7 +35,7 @@ __all__ = [
     "Grid",
     "GridLayer",
     "Invite",
-    "LoginFailure",
+    "LoginThrottle",
     "OutboxMessage",
     "Person",
     "ProcessedUpdate",

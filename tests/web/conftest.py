@@ -8,6 +8,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dispatch.accounts import hash_password
 from dispatch.registration import create_api_key
 from gridgov.app import App
 from gridgov.settings import Settings
@@ -15,7 +16,6 @@ from models import Person
 from models.db import create_session_factory
 from tests.dispatch.world import World, build_world
 from web.app import create_web_app
-from web.console.auth import hash_password
 
 PASSWORD = "correct horse battery"
 
@@ -38,7 +38,7 @@ def app(world: World, engine: AsyncEngine, tmp_path: Path) -> App:
 
 @pytest.fixture
 async def client(app: App) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_web_app(app))) as client:
+    async with TestClient(TestServer(create_web_app(app.web_context()))) as client:
         yield client
 
 

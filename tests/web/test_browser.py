@@ -32,7 +32,7 @@ ARGS = [
 
 @pytest.fixture
 async def base_url(app: App) -> AsyncIterator[str]:
-    runner = web.AppRunner(create_web_app(app))
+    runner = web.AppRunner(create_web_app(app.web_context()))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()

@@ -3,25 +3,24 @@ routing rules, and the working calendar."""
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from dispatch import admin_queries as aq
 from dispatch.administration import Administration, CategoryChange
 from dispatch.errors import DomainError
-from gridgov.app import App
 from models import GRID_LEVEL, Category
 from models.enums import CalendarDayKind, ClockStart, Role, TimeLimitUnit
 from web.console import choices, forms
-from web.console.base import app_of, error_page, gettext_of, locale_of, render, requires
+from web.console.base import error_page, gettext_of, locale_of, render, requires
 from web.console.paging import Pager
+from web.context import WebContext, context_of
 
 routes = web.RouteTableDef()
 RULES_PAGE = 100
 
 
-def _category_row(category: Category, app: App, locale: str) -> dict[str, Any]:
+def _category_row(category: Category, ctx: WebContext, locale: str) -> dict[str, Any]:
     return {
         "code": category.code,
         "main": category.parent_code is None,
@@ -31,7 +30,7 @@ def _category_row(category: Category, app: App, locale: str) -> dict[str, Any]:
         "clock_start": category.clock_start.value,
         "priority": category.priority,
         "department_id": category.default_department_id,
-        "department": app.dispatch.catalog.department_name(category.default_department_id, locale),
+        "department": ctx.dispatch.catalog.department_name(category.default_department_id, locale),
         "active": category.active,
     }
 
@@ -42,27 +41,27 @@ def _category_row(category: Category, app: App, locale: str) -> dict[str, Any]:
 @routes.get("/console/admin/categories")
 @requires(Role.ADMIN)
 async def categories(request: web.Request) -> web.Response:
-    app, locale = app_of(request), locale_of(request)
-    ordered = sorted(app.dispatch.catalog.categories.values(), key=lambda c: c.code)
-    rows = [_category_row(c, app, locale) for c in ordered]
+    ctx, locale = context_of(request), locale_of(request)
+    ordered = sorted(ctx.dispatch.catalog.categories.values(), key=lambda c: c.code)
+    rows = [_category_row(c, ctx, locale) for c in ordered]
     return render(request, "admin_categories.html", {"categories": rows})
 
 
 async def _category_page(
     request: web.Request, code: str, error: str = "", status: int = 200
 ) -> web.Response:
-    app, locale = app_of(request), locale_of(request)
-    category = app.dispatch.catalog.categories.get(code)
+    ctx, locale = context_of(request), locale_of(request)
+    category = ctx.dispatch.catalog.categories.get(code)
     if category is None:
         return error_page(request, 404, gettext_of(request)("No such category."))
     return render(
         request,
         "admin_category.html",
         {
-            "category": _category_row(category, app, locale),
+            "category": _category_row(category, ctx, locale),
             "units": [u.value for u in TimeLimitUnit],
             "clock_starts": [c.value for c in ClockStart],
-            "departments": choices.departments(app.dispatch.catalog, locale),
+            "departments": choices.departments(ctx.dispatch.catalog, locale),
             "error": error,
         },
         status,
@@ -89,7 +88,7 @@ async def save_category(request: web.Request) -> web.Response:
             default_department_id=forms.optional_int(form, "default_department_id"),
             active=forms.text(form, "active") == "on",
         )
-        await Administration(app_of(request).dispatch).update_category(code, change)
+        await Administration(context_of(request).dispatch).update_category(code, change)
     except (DomainError, forms.FormError) as exc:
         return await _category_page(request, code, *forms.problem(request, exc))
     raise web.HTTPSeeOther("/console/admin/categories")
@@ -99,13 +98,13 @@ async def save_category(request: web.Request) -> web.Response:
 
 
 async def _routing_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
-    app, locale = app_of(request), locale_of(request)
-    catalog = app.dispatch.catalog
+    ctx, locale = context_of(request), locale_of(request)
+    catalog = ctx.dispatch.catalog
     pager = Pager(request, size=RULES_PAGE, path="/console/admin/routing")
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         rules = pager.page(await aq.routing_rules(session, pager.offset, pager.limit))
     areas = {a.code: a.name for a in catalog.areas.values()}
-    grids = app.dispatch.directory.info
+    grids = ctx.dispatch.directory.info
 
     def place(code: str, level: str) -> str:
         if level == GRID_LEVEL:
@@ -158,7 +157,7 @@ async def routing(request: web.Request) -> web.Response:
 async def add_rule(request: web.Request) -> web.Response:
     form = await request.post()
     try:
-        await Administration(app_of(request).dispatch).add_routing_rule(
+        await Administration(context_of(request).dispatch).add_routing_rule(
             forms.text(form, "category_code"),
             forms.text(form, "area_code"),
             forms.required_int(form, "department_id"),
@@ -172,7 +171,7 @@ async def add_rule(request: web.Request) -> web.Response:
 @requires(Role.ADMIN)
 async def delete_rule(request: web.Request) -> web.Response:
     try:
-        await Administration(app_of(request).dispatch).delete_routing_rule(
+        await Administration(context_of(request).dispatch).delete_routing_rule(
             int(request.match_info["id"])
         )
     except DomainError as exc:
@@ -185,8 +184,8 @@ async def delete_rule(request: web.Request) -> web.Response:
 
 def _year(request: web.Request) -> int:
     """The year asked for, or this year."""
-    app = app_of(request)
-    today = app.dispatch.clock().astimezone(ZoneInfo(app.settings.tz)).date()
+    ctx = context_of(request)
+    today = ctx.now().astimezone(ctx.settings.tz).date()
     try:
         year = int(request.query.get("year", today.year))
     except ValueError:
@@ -197,8 +196,8 @@ def _year(request: web.Request) -> int:
 async def _calendar_page(
     request: web.Request, year: int, error: str = "", status: int = 200
 ) -> web.Response:
-    app = app_of(request)
-    async with app.sessions() as session:
+    ctx = context_of(request)
+    async with ctx.sessions() as session:
         days = await aq.calendar_year(session, year)
         following = await aq.calendar_year(session, year + 1)
     return render(
@@ -229,7 +228,7 @@ def _calendar_url(year: int) -> str:
 @requires(Role.ADMIN)
 async def set_day(request: web.Request) -> web.Response:
     form = await request.post()
-    admin = Administration(app_of(request).dispatch)
+    admin = Administration(context_of(request).dispatch)
     try:
         day = forms.day(form, "day")
         kind = forms.choice(form, "kind", CalendarDayKind)
@@ -247,7 +246,7 @@ async def remove_day(request: web.Request) -> web.Response:
     except ValueError:
         return error_page(request, 404, gettext_of(request)("No such day."))
     try:
-        await Administration(app_of(request).dispatch).remove_calendar_day(day)
+        await Administration(context_of(request).dispatch).remove_calendar_day(day)
     except DomainError as exc:
         return await _calendar_page(request, day.year, *forms.problem(request, exc))
     raise web.HTTPSeeOther(_calendar_url(day.year))

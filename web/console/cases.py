@@ -15,9 +15,10 @@ from dispatch.lifecycle import RULES, Action
 from models import Case
 from models.enums import Role
 from web.console import forms
-from web.console.base import app_of, error_page, gettext_of, locale_of, render, requires, user_of
+from web.console.base import error_page, gettext_of, locale_of, render, requires, user_of
 from web.console.paging import Pager
-from web.media import UploadRejected, media_url, save_upload
+from web.context import context_of
+from web.media import UploadRejected, console_url, discard, store_upload
 
 routes = web.RouteTableDef()
 QUEUE_TITLES = {
@@ -38,13 +39,13 @@ PARAMS = {
 
 @routes.get("/console/cases")
 async def inbox(request: web.Request) -> web.Response:
-    app, user = app_of(request), user_of(request)
+    ctx, user = context_of(request), user_of(request)
     light = request.query.get("light", "")
     status = request.query.get("status", "")
     search = request.query.get("q", "").strip()
-    now = app.dispatch.clock()
+    now = ctx.now()
     pager = Pager(request)
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         found = await q.inbox(
             session,
             user.actor,
@@ -62,7 +63,7 @@ async def inbox(request: web.Request) -> web.Response:
         request,
         "inbox.html",
         {
-            "cases": [_row(app, c, now, locale_of(request)) for c in page.rows],
+            "cases": [_row(ctx, c, now, locale_of(request)) for c in page.rows],
             "page": page,
             "light": light,
             "status": status,
@@ -72,10 +73,10 @@ async def inbox(request: web.Request) -> web.Response:
     )
 
 
-def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
+def _row(ctx: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
     """What a list or the case page shows of a case; never the reporter's identity."""
-    tz = ZoneInfo(app.settings.tz)
-    catalog = app.dispatch.catalog
+    tz = ctx.settings.tz
+    catalog = ctx.dispatch.catalog
     category = catalog.categories_by_id[case.category_id]
     return {
         "id": case.id,
@@ -90,7 +91,7 @@ def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str
         "community": catalog.area_name(case.community_id),
         "town": catalog.area_name(case.town_id),
         "department": catalog.department_name(case.department_id, locale),
-        "light": app.dispatch.light(case, now) or "",
+        "light": ctx.dispatch.light(case, now) or "",
         "escalation_level": case.escalation_level,
         "rework_count": case.rework_count,
         "extension_until": _local(case.extension_requested_until, tz),
@@ -121,10 +122,10 @@ def available_actions(user: Any, case: Case) -> list[Action]:
 
 
 async def _visible_case(request: web.Request) -> Case | web.Response:
-    app, user = app_of(request), user_of(request)
+    ctx, user = context_of(request), user_of(request)
     _ = gettext_of(request)
     number = request.match_info["number"]
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         case = await q.case_by_number(session, number)
         if case is None:
             return error_page(request, 404, _("No such case."))
@@ -139,17 +140,17 @@ async def _visible_case(request: web.Request) -> Case | web.Response:
 async def _case_page(
     request: web.Request, case: Case, error: str = "", status: int = 200
 ) -> web.Response:
-    app, user = app_of(request), user_of(request)
-    now = app.dispatch.clock()
-    tz = ZoneInfo(app.settings.tz)
-    async with app.sessions() as session:
+    ctx, user = context_of(request), user_of(request)
+    now = ctx.now()
+    tz = ctx.settings.tz
+    async with ctx.sessions() as session:
         events = await q.timeline(session, case.id)
-    catalog = app.dispatch.catalog
+    catalog = ctx.dispatch.catalog
     return render(
         request,
         "case.html",
         {
-            "case": _row(app, case, now, locale_of(request)),
+            "case": _row(ctx, case, now, locale_of(request)),
             "events": [
                 {
                     "at": f"{e.at.astimezone(tz):%Y-%m-%d %H:%M}",
@@ -162,11 +163,9 @@ async def _case_page(
                 }
                 for e in events
             ],
-            "photos": [
-                url
-                for a in case.attachments
-                if (url := media_url(app.settings, a.storage, a.ref)) is not None
-            ],
+            # Stored photos are shown; a client's link is only a link (no tracking pixel).
+            "photos": [console_url(a.ref) for a in case.attachments if a.storage == "local"],
+            "links": [a.ref for a in case.attachments if a.storage == "url"],
             "actions": [(a.value, PARAMS.get(a, "")) for a in available_actions(user, case)],
             "departments": sorted(catalog.departments.values(), key=lambda d: d.code),
             "error": error,
@@ -188,7 +187,7 @@ async def _params(request: web.Request, action: Action, form: Any) -> dict[str, 
     if kind == "department" and form.get("department_id"):
         return {"department_id": int(form["department_id"])}
     if kind == "until" and form.get("until"):
-        tz = ZoneInfo(app_of(request).settings.tz)
+        tz = context_of(request).settings.tz
         return {"until": datetime.fromisoformat(form["until"]).replace(tzinfo=tz)}
     if kind == "into":
         return {"into_case_id": await _merge_target(request, str(form.get("into") or ""))}
@@ -200,7 +199,7 @@ async def _merge_target(request: web.Request, number: str) -> int | None:
     number = number.strip().lstrip("#")
     if not number:
         return None
-    async with app_of(request).sessions() as session:
+    async with context_of(request).sessions() as session:
         found = await session.scalar(
             select(Case.id).where(Case.number == number, q.visible_to(user_of(request).actor))
         )
@@ -216,25 +215,23 @@ async def act(request: web.Request) -> web.Response:
     case = await _visible_case(request)
     if isinstance(case, web.Response):
         return case
-    app, user = app_of(request), user_of(request)
+    ctx, user = context_of(request), user_of(request)
     _ = gettext_of(request)
     form = await request.post()
+    photos: list[PhotoRef] = []
     try:
         action = Action(str(form.get("action")))
         params = await _params(request, action, form)
-        photos: list[PhotoRef] = []
+        version = int(str(form.get("version")))
         photo = form.get("photo")
         if isinstance(photo, web.FileField) and photo.filename:
-            photos.append(save_upload(app.settings, photo, "console"))
-        await app.dispatch.act(
-            action,
-            case.id,
-            user.person.id,
-            str(form.get("note") or ""),
-            int(str(form.get("version"))),
-            photos,
-            **params,
-        )
+            photos.append(await store_upload(ctx.settings, photo, "console"))
+        note = str(form.get("note") or "")
+        try:
+            await ctx.dispatch.act(action, case.id, user.person.id, note, version, photos, **params)
+        except BaseException:
+            discard(ctx.settings, photos)  # the step was not recorded: nothing refers to them
+            raise
     except PermissionDenied as exc:
         return error_page(request, 403, explain(exc, locale_of(request)))
     except DomainError as exc:
@@ -250,15 +247,15 @@ async def act(request: web.Request) -> web.Response:
 @requires(Role.DISPATCHER, Role.ADMIN)
 async def queue(request: web.Request) -> web.Response:
     """Each section pages on its own (`?to_file=2`), keeping the others where they are."""
-    app, user = app_of(request), user_of(request)
-    now, loc = app.dispatch.clock(), locale_of(request)
+    ctx, user = context_of(request), user_of(request)
+    now, loc = ctx.now(), locale_of(request)
     sections = []
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         for key, title in QUEUE_TITLES.items():
             pager = Pager(request, param=key)
             total, found = await q.queue_section(
                 session, user.actor, key, pager.offset, pager.limit
             )
             page = pager.page(found, total)
-            sections.append((key, title, page, [_row(app, c, now, loc) for c in page.rows]))
+            sections.append((key, title, page, [_row(ctx, c, now, loc) for c in page.rows]))
     return render(request, "queue.html", {"sections": sections})

@@ -12,9 +12,10 @@ from aiohttp import web
 from dispatch import console_queries as q
 from dispatch.assessment import Dimension, Figures, figures
 from models.enums import Role
-from web.console.base import app_of, gettext_of, locale_of, render, requires, user_of
+from web.console.base import gettext_of, locale_of, render, requires, user_of
 from web.console.cases import _row
 from web.console.paging import Pager
+from web.context import context_of
 
 routes = web.RouteTableDef()
 VIEWERS = (Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN)
@@ -33,15 +34,18 @@ COLUMNS = (
 )
 
 
+def _day(request: web.Request, name: str, default: date) -> date:
+    """A day of the query, or the default for one that is not a day of 1970-2999."""
+    try:
+        day = date.fromisoformat(request.query.get(name, ""))
+    except ValueError:
+        return default
+    return day if 1970 <= day.year <= 2999 else default
+
+
 def _period(request: web.Request, tz: ZoneInfo, today: date) -> tuple[date, date, Dimension]:
-    try:
-        start = date.fromisoformat(request.query.get("start", ""))
-    except ValueError:
-        start = today.replace(day=1)
-    try:
-        end = date.fromisoformat(request.query.get("end", ""))
-    except ValueError:
-        end = today
+    start = _day(request, "start", today.replace(day=1))
+    end = _day(request, "end", today)
     dimension = request.query.get("dimension", Dimension.DEPARTMENT.value)
     chosen = Dimension(dimension) if dimension in DIMENSIONS else Dimension.DEPARTMENT
     return start, max(end, start), chosen
@@ -54,8 +58,8 @@ def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     )
 
 
-def _name(app: Any, dimension: Dimension, key: int | None, locale: str) -> str:
-    catalog = app.dispatch.catalog
+def _name(ctx: Any, dimension: Dimension, key: int | None, locale: str) -> str:
+    catalog = ctx.dispatch.catalog
     if key is None:
         return "—"
     if dimension is Dimension.DEPARTMENT:
@@ -75,19 +79,19 @@ def _value(f: Figures, column: str) -> str:
 
 
 async def _table(request: web.Request) -> tuple[date, date, Dimension, list[list[str]]]:
-    app, user = app_of(request), user_of(request)
-    tz = ZoneInfo(app.settings.tz)
-    now = app.dispatch.clock()
+    ctx, user = context_of(request), user_of(request)
+    tz = ctx.settings.tz
+    now = ctx.now()
     start, end, dimension = _period(request, tz, now.astimezone(tz).date())
     lo, hi = _bounds(start, end, tz)
     area = user.actor.area_id
     keys = None
     if area is not None and dimension is not Dimension.DEPARTMENT:
-        keys = [a.id for a in app.dispatch.catalog.areas.values() if area in (a.id, a.parent_id)]
-    async with app.sessions() as session:
+        keys = [a.id for a in ctx.dispatch.catalog.areas.values() if area in (a.id, a.parent_id)]
+    async with ctx.sessions() as session:
         rows = await figures(session, dimension, lo, hi, now, keys=keys)
     table = [
-        [_name(app, dimension, f.key, locale_of(request)), *(_value(f, c) for c, _ in COLUMNS)]
+        [_name(ctx, dimension, f.key, locale_of(request)), *(_value(f, c) for c, _ in COLUMNS)]
         for f in rows
     ]
     return start, end, dimension, table
@@ -96,15 +100,15 @@ async def _table(request: web.Request) -> tuple[date, date, Dimension, list[list
 @routes.get("/console/dashboard")
 @requires(*VIEWERS)
 async def dashboard(request: web.Request) -> web.Response:
-    app, user = app_of(request), user_of(request)
-    tz = ZoneInfo(app.settings.tz)
-    now = app.dispatch.clock()
+    ctx, user = context_of(request), user_of(request)
+    tz = ctx.settings.tz
+    now = ctx.now()
     start, end, dimension, table = await _table(request)
     lo, hi = _bounds(start, end, tz)
     pager = Pager(request, param="overdue")
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         total, found = await q.overdue(session, user.actor, now, pager.offset, pager.limit)
-        days = await q.daily_counts(session, user.actor, lo, hi, app.settings.tz)
+        days = await q.daily_counts(session, user.actor, lo, hi, ctx.settings.tz.key)
     overdue = pager.page(found, total)
     peak = max([1, *(max(d.received, d.closed) for d in days)])
     return render(
@@ -112,7 +116,7 @@ async def dashboard(request: web.Request) -> web.Response:
         "dashboard.html",
         {
             "overdue": overdue,
-            "overdue_rows": [_row(app, c, now, locale_of(request)) for c in overdue.rows],
+            "overdue_rows": [_row(ctx, c, now, locale_of(request)) for c in overdue.rows],
             "start": start.isoformat(),
             "end": end.isoformat(),
             "dimension": dimension.value,
@@ -150,7 +154,7 @@ async def export_csv(request: web.Request) -> web.Response:
 @requires(*Role)  # every console user: the case page's map shows them too
 async def grid_outlines(request: web.Request) -> web.Response:
     """The grid layer in force, the map's base (there are no tiles offline)."""
-    directory = app_of(request).dispatch.directory
+    directory = context_of(request).dispatch.directory
     return web.Response(
         body=directory.outlines,
         content_type="application/geo+json",
@@ -161,9 +165,9 @@ async def grid_outlines(request: web.Request) -> web.Response:
 @routes.get("/console/map.json")
 @requires(*VIEWERS)
 async def open_cases(request: web.Request) -> web.Response:
-    app, user = app_of(request), user_of(request)
-    now = app.dispatch.clock()
-    async with app.sessions() as session:
+    ctx, user = context_of(request), user_of(request)
+    now = ctx.now()
+    async with ctx.sessions() as session:
         rows = await q.open_cases_on_map(session, user.actor)
     return web.json_response(
         [
@@ -172,7 +176,7 @@ async def open_cases(request: web.Request) -> web.Response:
                 "lon": c.lon,
                 "lat": c.lat,
                 "status": c.status.value,
-                "light": app.dispatch.light(c, now) or "none",
+                "light": ctx.dispatch.light(c, now) or "none",
             }
             for c in rows
         ]
