@@ -116,7 +116,7 @@ async def _spool(part: BodyPartReader, max_upload: int) -> Upload:
         while chunk := await part.read_chunk():
             size += len(chunk)
             if size > max_upload:
-                raise Open311Error(413, f"media: the file is larger than {max_upload} bytes")
+                raise Open311Error(400, f"media: the file is larger than {max_upload} bytes")
             spool.write(chunk)
     except BaseException:
         spool.close()
