@@ -9,6 +9,7 @@ import traceback
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.http_exceptions import HttpProcessingError
 from sqlalchemy.exc import DataError
 
 from dispatch.errors import InvalidInput
@@ -23,8 +24,9 @@ class BadRequest(ValueError):
 
 
 # What reading a request can raise on input the client got wrong: undecodable text, a number
-# or date out of range, a value the database refuses, an unknown charset (a bare LookupError).
-BAD_INPUT = (ValueError, InvalidInput, OverflowError, DataError)
+# or date out of range, a value the database refuses, a malformed multipart part (aiohttp's
+# parser errors), an unknown charset (a bare LookupError).
+BAD_INPUT = (ValueError, InvalidInput, OverflowError, DataError, HttpProcessingError)
 
 
 def check_text(value: str, name: str) -> str:
@@ -91,4 +93,6 @@ def _message(exc: BaseException) -> str:
         return "the request declares an unknown charset"
     if isinstance(exc, DataError):
         return "a value in the request is out of range"
+    if isinstance(exc, HttpProcessingError):
+        return f"the body cannot be read: {exc.message}"
     return f"invalid input: {str(exc)[:200]}"
