@@ -1,5 +1,6 @@
-"""Console accounts: log-in under a throttle, sessions, log-out, API keys for Open311 clients.
-Each use case is one transaction and leaves an audit event (who, when, from where)."""
+"""Console accounts: log-in under a throttle, sessions, log-out, API keys for Open311 clients,
+invites that bind a chat account to a person. Each use case is one transaction and leaves an
+audit event (who, when, from where)."""
 
 import asyncio
 import secrets
@@ -19,7 +20,7 @@ from sqlalchemy.orm import selectinload
 
 from dispatch.actors import Actor
 from dispatch.errors import N_, DomainError, NotFound, PermissionDenied
-from dispatch.registration import create_api_key, digest
+from dispatch.registration import create_api_key, create_invite, digest
 from models import ApiKey, AuditEvent, ConsoleSession, LoginThrottle, Person
 from models.base import UTCDateTime, utcnow
 from models.enums import Role
@@ -49,6 +50,7 @@ class AuditAction(StrEnum):
     LOGOUT = "logout"
     API_KEY_CREATED = "apikey.created"
     API_KEY_REVOKED = "apikey.revoked"
+    INVITE_CREATED = "invite.created"
 
 
 @dataclass(frozen=True)
@@ -231,10 +233,32 @@ class Accounts:
                 {"api_key_id": key.id, "name": key.name},
             )
 
+    # -- invites ------------------------------------------------------------------------
+
+    async def create_person_invite(self, admin: Actor, person_id: int, remote: str) -> str:
+        """A code that binds a chat account to the person (shown once to the admin)."""
+        _require_admin(admin)
+        now = self.clock()
+        async with self.sessions() as session, session.begin():
+            person = await session.get(Person, person_id)
+            if person is None:
+                raise NotFound(N_("Person %(id)s does not exist."), id=person_id)
+            invite = await create_invite(session, now, person=person)
+            _audit(
+                session,
+                now,
+                AuditAction.INVITE_CREATED,
+                admin.person_id,
+                "",
+                remote,
+                {"person_id": person_id},
+            )
+            return invite.code
+
 
 def _require_admin(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
-        raise PermissionDenied(N_("Only an administrator manages API keys."))
+        raise PermissionDenied(N_("Only an administrator manages access."))
 
 
 def _audit(

@@ -5,7 +5,7 @@ from pathlib import Path
 from aiohttp import web
 
 from web import console, media
-from web.console.base import error_page
+from web.console.base import error_answer
 from web.context import CONTEXT, WebContext
 from web.errors import error_middleware
 from web.health import healthz
@@ -17,7 +17,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_web_app(ctx: WebContext) -> web.Application:
-    errors = error_middleware({open311.PREFIX: open311.error_answer, "/console": error_page})
+    errors = error_middleware({open311.PREFIX: open311.error_answer, "/console": error_answer})
     webapp = web.Application(
         client_max_size=ctx.settings.max_upload_bytes + 1024 * 1024,
         middlewares=[security_headers, errors, console.middleware],

@@ -116,6 +116,9 @@ async def test_logins_logouts_and_api_keys_are_on_the_record(client: TestClient,
     assert key is not None
     r = await client.post(f"/console/admin/apikeys/{key.id}/revoke", data={"csrf_token": csrf})
     assert r.status == 200
+    person = world.people["hw1"]
+    r = await client.post("/console/admin/invites", data={"csrf_token": csrf, "person_id": person})
+    assert r.status == 200
     await client.post("/console/logout", data={"csrf_token": csrf})
     events = await _audit(app)
     admin_id = next(e.person_id for e in events if e.action == AuditAction.LOGIN)
@@ -124,11 +127,13 @@ async def test_logins_logouts_and_api_keys_are_on_the_record(client: TestClient,
         (AuditAction.LOGIN, admin_id),
         (AuditAction.API_KEY_CREATED, admin_id),
         (AuditAction.API_KEY_REVOKED, admin_id),
+        (AuditAction.INVITE_CREATED, admin_id),
         (AuditAction.LOGOUT, admin_id),
     ]
     assert all(e.remote == "127.0.0.1" and e.at for e in events)
     assert events[0].username == "admin"
     assert events[3].detail["api_key_id"] == key.id
+    assert events[4].detail["person_id"] == person
 
 
 async def test_only_an_admin_manages_api_keys(app: App, world: World) -> None:

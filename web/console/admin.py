@@ -6,8 +6,6 @@ from aiohttp import web
 
 from dispatch import admin_queries as aq
 from dispatch.errors import NotFound
-from dispatch.registration import create_invite
-from models import Person
 from models.enums import Role
 from web.console import forms
 from web.console.auth import client_address
@@ -67,10 +65,10 @@ async def new_invite(request: web.Request) -> web.Response:
         person_id = forms.required_int(form, "person_id")
     except forms.FormError as exc:
         return await _page(request, error=forms.problem(request, exc)[0])
-    async with ctx.sessions() as session, session.begin():
-        person = await session.get(Person, person_id)
-        if person is None:
-            raise web.HTTPSeeOther("/console/admin")
-        invite = await create_invite(session, ctx.now(), person=person)
-        code = invite.code
+    try:
+        code = await ctx.accounts.create_person_invite(
+            user_of(request).actor, person_id, client_address(ctx, request)
+        )
+    except NotFound:
+        raise web.HTTPSeeOther("/console/admin") from None
     return await _page(request, new_invite=code)

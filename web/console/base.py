@@ -36,6 +36,17 @@ def error_page(request: web.Request, status: int, message: str) -> web.Response:
     return render(request, "error.html", {"status": status, "message": message}, status)
 
 
+def error_answer(request: web.Request, status: int, message: str) -> web.Response:
+    """The page for a request the error middleware stopped (`message` is for the log)."""
+    request.setdefault(LOCALE, choose_locale(request, context_of(request).settings.default_locale))
+    _ = gettext_of(request)
+    if status >= 500:
+        return error_page(
+            request, status, _("Something went wrong on our side; it has been logged.")
+        )
+    return error_page(request, status, _("The request could not be read."))
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     if not request.path.startswith("/console"):
