@@ -103,7 +103,9 @@ async def test_an_untrusted_peer_cannot_choose_its_address(client: TestClient, a
     assert {e.remote for e in await _audit(app)} == {"127.0.0.1"}
 
 
-async def test_logins_logouts_and_api_keys_are_on_the_record(client: TestClient, app: App) -> None:
+async def test_logins_logouts_api_keys_and_invites_are_on_the_record(
+    client: TestClient, app: App, world: World
+) -> None:
     assert await login(client, "admin", "wrong") == 401
     assert await login(client, "admin") == 303
     page = await (await client.get("/console/admin")).text()
