@@ -7,7 +7,7 @@ from aiohttp import web
 from web import console, media
 from web.console.base import error_answer
 from web.context import CONTEXT, WebContext
-from web.errors import error_middleware
+from web.errors import error_middleware, quiet_parser_errors
 from web.health import healthz
 from web.metrics import metrics
 from web.open311 import views as open311
@@ -17,6 +17,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 
 def create_web_app(ctx: WebContext) -> web.Application:
+    quiet_parser_errors()
     errors = error_middleware({open311.PREFIX: open311.error_answer, "/console": error_answer})
     webapp = web.Application(
         client_max_size=ctx.settings.max_upload_bytes + 1024 * 1024,

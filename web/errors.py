@@ -96,3 +96,22 @@ def _message(exc: BaseException) -> str:
     if isinstance(exc, HttpProcessingError):
         return f"the body cannot be read: {exc.message}"
     return f"invalid input: {str(exc)[:200]}"
+
+
+class OneLineParserErrors(logging.Filter):
+    """aiohttp's HTTP parser answers a malformed request itself (400: a line too long, a bad
+    header) and logs it with a traceback; this keeps it to one line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        if isinstance(error, HttpProcessingError):
+            record.msg, record.args = "400 malformed request: %s", (_one_line(error),)
+            record.exc_info, record.exc_text = None, None
+            record.levelno, record.levelname = logging.INFO, "INFO"
+        return True
+
+
+def quiet_parser_errors() -> None:
+    server_log = logging.getLogger("aiohttp.server")
+    if not any(isinstance(f, OneLineParserErrors) for f in server_log.filters):
+        server_log.addFilter(OneLineParserErrors())

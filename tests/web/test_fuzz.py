@@ -61,6 +61,7 @@ settings.register_profile(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+pytestmark = pytest.mark.timeout(3600)  # `make fuzz` sends thousands of requests per test
 
 
 @dataclass

@@ -360,3 +360,21 @@ async def test_console_pages_carry_the_security_headers(client: TestClient, path
 async def test_open311_answers_carry_nosniff(client: TestClient) -> None:
     r = await client.get(f"{BASE}/services.json")
     assert r.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_a_non_ascii_csrf_token_is_refused_not_a_crash(client: TestClient) -> None:
+    """Found by `make fuzz`: comparing the tokens raised TypeError on non-ASCII text."""
+    assert await login(client, "admin") == 303
+    r = await client.post("/console/admin/apikeys", data={"csrf_token": "\x80", "name": "k"})
+    assert r.status == 403
+
+
+async def test_a_request_line_too_long_is_logged_in_one_line(
+    client: TestClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by `make fuzz`: aiohttp's parser answers 400 itself and logged a traceback."""
+    caplog.set_level(logging.INFO)
+    r = await client.get("/console/cases?q=" + "x" * 9000)
+    assert r.status == 400
+    assert not [r for r in caplog.records if r.exc_info]
+    assert any("malformed request" in r.getMessage() for r in caplog.records)

@@ -50,4 +50,6 @@ async def current_user(ctx: WebContext, request: web.Request) -> SignedIn | None
 
 
 def csrf_ok(expected: str | None, given: object) -> bool:
-    return bool(expected) and isinstance(given, str) and secrets.compare_digest(expected, given)
+    if not expected or not isinstance(given, str):
+        return False
+    return secrets.compare_digest(expected.encode(), given.encode("utf-8", "surrogatepass"))
