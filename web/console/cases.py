@@ -17,7 +17,7 @@ from models.enums import Role
 from web.console import forms
 from web.console.base import error_page, gettext_of, locale_of, render, requires, user_of
 from web.console.paging import Pager
-from web.context import context_of
+from web.context import WebContext, context_of
 from web.media import UploadRejected, console_url, discard, store_upload
 
 routes = web.RouteTableDef()
@@ -73,7 +73,7 @@ async def inbox(request: web.Request) -> web.Response:
     )
 
 
-def _row(ctx: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
+def _row(ctx: WebContext, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
     """What a list or the case page shows of a case; never the reporter's identity."""
     tz = ctx.settings.tz
     catalog = ctx.dispatch.catalog

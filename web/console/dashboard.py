@@ -4,7 +4,6 @@ charts, and its CSV export (UTF-8 with BOM so that Excel reads the Chinese text)
 import csv
 import io
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -15,7 +14,7 @@ from models.enums import Role
 from web.console.base import gettext_of, locale_of, render, requires, user_of
 from web.console.cases import _row
 from web.console.paging import Pager
-from web.context import context_of
+from web.context import WebContext, context_of
 
 routes = web.RouteTableDef()
 VIEWERS = (Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN)
@@ -58,7 +57,7 @@ def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     )
 
 
-def _name(ctx: Any, dimension: Dimension, key: int | None, locale: str) -> str:
+def _name(ctx: WebContext, dimension: Dimension, key: int | None, locale: str) -> str:
     catalog = ctx.dispatch.catalog
     if key is None:
         return "—"
