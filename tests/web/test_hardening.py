@@ -379,3 +379,31 @@ async def test_a_request_line_too_long_is_logged_in_one_line(
     assert r.status == 400
     assert not [r for r in caplog.records if r.exc_info]
     assert any("malformed request" in r.getMessage() for r in caplog.records)
+
+
+async def test_ids_beyond_the_integer_columns_are_refused(
+    client: TestClient, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Found by `make fuzz`: an id over 2**31 reached PostgreSQL and failed there."""
+    assert await login(client, "admin") == 303
+    page = await (await client.get("/console/admin")).text()
+    r = await client.post(
+        "/console/admin/apikeys/20261123000001/revoke", data={"csrf_token": csrf_of(page)}
+    )
+    assert r.status == 404
+    r = await client.post(
+        "/console/admin/invites", data={"csrf_token": csrf_of(page), "person_id": "9" * 12}
+    )
+    assert r.status == 200 and "9" * 12 in await r.text()  # the form's error message
+    case = (await world.dispatch.report(world.draft())).case
+    await login(client, "dispatcher")
+    page = await (await client.get(f"/console/cases/{case.number}")).text()
+    form = {
+        "csrf_token": csrf_of(page),
+        "action": "dispatch",
+        "version": str(case.version),
+        "department_id": "9" * 12,
+    }
+    r = await client.post(f"/console/cases/{case.number}/act", data=form)
+    assert r.status == 400 and "9" * 12 in await r.text()
+    assert not _server_failures(caplog)

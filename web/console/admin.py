@@ -45,7 +45,7 @@ async def new_api_key(request: web.Request) -> web.Response:
     return await _page(request, new_key=key)
 
 
-@routes.post("/console/admin/apikeys/{id:\\d+}/revoke")
+@routes.post("/console/admin/apikeys/{id:\\d{1,9}}/revoke")
 @requires(Role.ADMIN)
 async def revoke_api_key(request: web.Request) -> web.Response:
     ctx = context_of(request)

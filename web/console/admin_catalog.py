@@ -167,7 +167,7 @@ async def add_rule(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/console/admin/routing")
 
 
-@routes.post("/console/admin/routing/{id:\\d+}/delete")
+@routes.post("/console/admin/routing/{id:\\d{1,9}}/delete")
 @requires(Role.ADMIN)
 async def delete_rule(request: web.Request) -> web.Response:
     try:

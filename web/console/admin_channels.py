@@ -77,7 +77,7 @@ async def chat_invite(request: web.Request) -> web.Response:
     return await _chats_page(request, new_invite=code)
 
 
-@routes.post(f"{CHATS}/{{id:\\d+}}/delete")
+@routes.post(f"{CHATS}/{{id:\\d{{1,9}}}}/delete")
 @requires(Role.ADMIN)
 async def remove_chat(request: web.Request) -> web.Response:
     try:
@@ -131,7 +131,7 @@ async def outbox(request: web.Request) -> web.Response:
     return await _outbox_page(request)
 
 
-@routes.post(f"{OUTBOX}/{{id:\\d+}}/retry")
+@routes.post(f"{OUTBOX}/{{id:\\d{{1,9}}}}/retry")
 @requires(Role.ADMIN)
 async def retry(request: web.Request) -> web.Response:
     try:

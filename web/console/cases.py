@@ -185,7 +185,7 @@ async def case_page(request: web.Request) -> web.Response:
 async def _params(request: web.Request, action: Action, form: Any) -> dict[str, Any]:
     kind = PARAMS.get(action)
     if kind == "department" and form.get("department_id"):
-        return {"department_id": int(form["department_id"])}
+        return {"department_id": forms.required_int(form, "department_id")}
     if kind == "until" and form.get("until"):
         tz = context_of(request).settings.tz
         return {"until": datetime.fromisoformat(form["until"]).replace(tzinfo=tz)}
@@ -222,7 +222,7 @@ async def act(request: web.Request) -> web.Response:
     try:
         action = Action(str(form.get("action")))
         params = await _params(request, action, form)
-        version = int(str(form.get("version")))
+        version = forms.required_int(form, "version")
         photo = form.get("photo")
         if isinstance(photo, web.FileField) and photo.filename:
             photos.append(await store_upload(ctx.settings, photo, "console"))
