@@ -14,7 +14,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from dispatch.queries.statistics import MetricsSnapshot, metrics_snapshot
-from web.health import APP_KEY
+from web.context import context_of
 
 
 class SnapshotCollector(Collector):
@@ -65,11 +65,11 @@ class SnapshotCollector(Collector):
 
 
 async def metrics(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
-    async with app.sessions() as session:
+    ctx = context_of(request)
+    async with ctx.sessions() as session:
         snapshot = await metrics_snapshot(session)
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(SnapshotCollector(snapshot, app.casework.clock()))
+    registry.register(SnapshotCollector(snapshot, ctx.now()))
     return web.Response(
         body=generate_latest(registry),
         headers={"Content-Type": "text/plain; version=0.0.4; charset=utf-8"},
