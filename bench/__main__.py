@@ -6,10 +6,13 @@
 
 Sections: geo (grid location, issue 2), locate (`gridgov locate --csv` against a geopandas
 script and a layer load in a running server, whole processes, issue 11), dispatch (sweep,
-intake, figures, issue 3) and web (Open311 and the supervisor dashboard, issue 5); dispatch
-and web share one throwaway PostgreSQL database with the sample county and --cases generated
-cases (see bench/cases_fixture.py), described in the "fixture" section. Progress is shown only on a
-terminal. Missed targets are listed at the end; with --strict they make the exit status 1.
+intake, figures, issue 3), web (Open311, the supervisor dashboard and /metrics, issues 5 and
+11), serve (intake and the Telegram webhook through whole `gridgov serve` processes next to
+pgbench, issue 11) and outbox (a backlog for one chat, issue 10, on its own small database);
+dispatch and web share one throwaway PostgreSQL database with the sample
+county and --cases generated cases (see bench/cases_fixture.py), described in the "fixture"
+section. Progress is shown only on a terminal. Missed targets are listed at the end; with
+--strict they make the exit status 1.
 """
 
 import argparse
@@ -17,7 +20,7 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bench import dispatch_bench, geo_bench, locate_bench, web_bench
+from bench import dispatch_bench, geo_bench, locate_bench, outbox_bench, serve_bench, web_bench
 from bench.cases_fixture import (
     Fixture,
     FixtureSpec,
@@ -27,7 +30,7 @@ from bench.cases_fixture import (
 )
 from bench.report import DOC, Section, markdown_table, progress, write_sections
 
-SECTIONS = ("geo", "locate", "dispatch", "web")
+SECTIONS = ("geo", "locate", "dispatch", "web", "serve", "outbox")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -48,6 +51,10 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--keep-db", action="store_true", help="keep the case database")
     parser.add_argument("--reuse-db", metavar="NAME", help="use a database kept by --keep-db")
     parser.add_argument("--strict", action="store_true", help="exit 1 when a target is missed")
+    serve = parser.add_argument_group("serve")
+    serve.add_argument("--workers", type=int, help="gridgov serve --workers (default: CPUs)")
+    serve.add_argument("--serve-clients", type=int, default=32, help="load generator clients")
+    serve.add_argument("--rounds", type=int, default=4, help="Telegram report-flow rounds")
     geo = parser.add_argument_group("geo")
     geo_bench.add_arguments(geo)
     args = parser.parse_args(argv)
@@ -78,6 +85,19 @@ def main(argv: list[str] | None = None) -> int:
         sections.append(locate_section)
     if {"dispatch", "web"} & set(args.sections):
         sections += asyncio.run(_with_cases(args, command))
+    if "outbox" in args.sections:
+        outbox_section = asyncio.run(outbox_bench.run(command))
+        write_sections(args.doc, [outbox_section])
+        sections.append(outbox_section)
+    if "serve" in args.sections:
+        options = serve_bench.ServeOptions(
+            clients=args.serve_clients, reports=args.reports, rounds=args.rounds
+        )
+        if args.workers:
+            options.workers = args.workers
+        serve_section = asyncio.run(serve_bench.run(options, command))
+        write_sections(args.doc, [serve_section])
+        sections.append(serve_section)
     for section in sections:
         print(section.render(), end="\n\n")
     failed = [f"{s.key}: {r.name}" for s in sections for r in s.failed]

@@ -24,7 +24,7 @@ DOC_HEADER = """# Benchmarks
 Written by `python -m bench` (what `make bench` runs). Every section says when and on what
 machine it was measured and the command that reproduces it; `python -m bench --only NAME`
 re-measures one section and leaves the others alone. Targets are the "Speed" sections of
-issues 2, 3 and 5.
+issues 2, 3, 5 and 11.
 """
 
 

@@ -1,8 +1,13 @@
 """The Telegram outbox channel: renders an outbox message and sends it with aiogram, or edits
 the case's card in place. Telegram's errors become the outbox's RetryAfter / Undeliverable;
-a group that became a supergroup is followed to its new id."""
+a group that became a supergroup is followed to its new id. A message longer than Telegram
+takes has its free text (a citizen's long description, a note) shortened to fit, with a pointer
+to the console for the rest."""
 
+import html
+import re
 from collections.abc import Awaitable, Callable
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
@@ -15,6 +20,7 @@ from aiogram.exceptions import (
 )
 from aiogram.types import Message
 from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
 
 from bot.i18n import normalise_locale
 from bot.texts import Rendered, render
@@ -22,6 +28,9 @@ from dispatch.channels import Delivered, OutgoingMessage, RetryAfter, Undelivera
 
 GONE = ("chat not found", "bot was kicked", "user is deactivated", "have no rights to send")
 CAPTION_LIMIT = 1024
+TEXT_LIMIT = 4096  # Telegram counts UTF-16 code units
+TAG = re.compile(r"<[^>]*>")
+FREE_TEXT = ("description", "note")  # what may be shortened, in this order
 # Moves a chat's binding and waiting messages from the old chat id to the new one.
 Migrate = Callable[[str, str], Awaitable[object]]
 
@@ -29,17 +38,19 @@ Migrate = Callable[[str, str], Awaitable[object]]
 class TelegramChannel:
     name = "telegram"
 
-    def __init__(self, bot: Bot, i18n: I18n, tz: ZoneInfo, migrate: Migrate) -> None:
+    def __init__(
+        self, bot: Bot, i18n: I18n, tz: ZoneInfo, migrate: Migrate, console_url: str = ""
+    ) -> None:
         self.bot = bot
         self.i18n = i18n
         self.tz = tz
         self.migrate = migrate
+        self.console_url = console_url.rstrip("/")  # the public base URL of the console
 
     async def send(self, message: OutgoingMessage) -> Delivered:
         locale = normalise_locale(message.locale)
-        payload = message.payload
         with self.i18n.context(), self.i18n.use_locale(locale):
-            rendered = render(message.kind, payload, locale, self.tz)
+            rendered = self._render_to_fit(message.kind, message.payload, locale)
         try:
             if message.edit_message_id:
                 edited = await self._edit(message, rendered)
@@ -60,6 +71,26 @@ class TelegramChannel:
                 raise Undeliverable(exc.message) from exc
             raise
         return Delivered(str(sent.message_id), has_photo=bool(sent.photo))
+
+    def _render_to_fit(self, kind: str, payload: dict[str, Any], locale: str) -> Rendered:
+        """The rendered message, its free text shortened until it fits Telegram's limit. The
+        text is cut before it is escaped, so no character or HTML entity is ever split."""
+        rendered = render(kind, payload, locale, self.tz)
+        number = payload.get("number")
+        if number and self.console_url:
+            where = _("the rest is in the console: {url}").format(
+                url=f"{self.console_url}/console/cases/{number}"
+            )
+        else:
+            where = _("the rest is in the console")
+        marker = f"… [{where}]"
+        for field in FREE_TEXT:
+            text = str(payload.get(field) or "")
+            while text and (over := visible_length(rendered.text) - TEXT_LIMIT) > 0:
+                text = text[: max(0, len(text) - over - len(marker))].rstrip()
+                payload = {**payload, field: text + marker}
+                rendered = render(kind, payload, locale, self.tz)
+        return rendered
 
     async def _send(self, chat_id: str, r: Rendered) -> Message:
         if r.photo and len(r.text) <= CAPTION_LIMIT:
@@ -100,3 +131,10 @@ class TelegramChannel:
                     return None
                 raise
         return Delivered(str(message_id), has_photo=has_photo)
+
+
+def visible_length(text: str) -> int:
+    """Telegram's measure of an HTML message: UTF-16 code units once tags and entities are
+    parsed."""
+    shown = html.unescape(TAG.sub("", text))
+    return len(shown.encode("utf-16-le")) // 2

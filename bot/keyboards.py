@@ -135,6 +135,15 @@ def urge(case_id: int, version: int) -> InlineKeyboardMarkup:
     )
 
 
+def urge_each(cases: Sequence[tuple[int, int, str]]) -> InlineKeyboardMarkup | None:
+    """One Urge button per (case id, version, number), for a list of alerts."""
+    buttons = [
+        _case_button(_("Urge #{number}").format(number=number), Action.URGE, case_id, version)
+        for case_id, version, number in cases
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=_rows(buttons, 2)) if buttons else None
+
+
 def verify(case_id: int, version: int) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         inline_keyboard=[

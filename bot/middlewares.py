@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from bot.context import CHANNEL, BotContext
 from bot.i18n import normalise_locale
+from bot.storage import autocommit
 from dispatch.registration import person_for_chat
 from models import Person, ProcessedUpdate
 
@@ -19,7 +20,8 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class IdempotencyMiddleware(BaseMiddleware):
-    """Records the update id in its own transaction first; a redelivered update is dropped."""
+    """Records the update id first, in one autocommitted statement; a redelivered update is
+    dropped."""
 
     def __init__(self, ctx: BotContext) -> None:
         self.sessions = ctx.casework.sessions
@@ -27,7 +29,7 @@ class IdempotencyMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        async with self.sessions() as session, session.begin():
+        async with autocommit(self.sessions) as session:
             insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
             result = await session.execute(
                 insert(ProcessedUpdate)
@@ -49,7 +51,7 @@ class IdentityMiddleware(BaseMiddleware):
         user: User | None = data.get("event_from_user")
         person = None
         if user is not None:
-            async with self.sessions() as session:
+            async with autocommit(self.sessions) as session:
                 person = await person_for_chat(session, CHANNEL, str(user.id))
         data["person"] = person
         return await handler(event, data)

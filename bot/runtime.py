@@ -82,7 +82,11 @@ def build_bot(settings: Settings, app: App) -> tuple[Bot, Dispatcher]:
     dp = build_dispatcher(app, settings)
     ctx: BotContext = dp["ctx"]
     app.channels[CHANNEL] = TelegramChannel(
-        bot, ctx.i18n, ctx.tz, partial(migrate_chat, app.sessions, CHANNEL)
+        bot,
+        ctx.i18n,
+        ctx.tz,
+        partial(migrate_chat, app.sessions, CHANNEL),
+        console_url=settings.public_url,
     )
     return bot, dp
 

@@ -98,7 +98,10 @@ def _with_note(text: str, p: dict[str, Any]) -> str:
     if p.get("note"):
         text += "\n💬 " + escape(p["note"])
     if p.get("actor"):
-        text += "\n👤 " + escape(p["actor"])
+        # The system acting on its own (automatic dispatch, the escalation ladder) is named
+        # by a msgid; a person by their name.
+        actor = _(p["actor"]) if p.get("actor_is_system") else p["actor"]
+        text += "\n👤 " + escape(actor)
     return text
 
 
@@ -106,6 +109,8 @@ def render(kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo) -> Rendered:
     """The message for one outbox kind in the current locale."""
     if kind == "digest":
         return Rendered(digest(p, locale, tz))
+    if kind == "alerts":
+        return alerts(p["alerts"], locale, tz)
     body = summary(p, locale, tz)
     number = escape(p.get("number") or "")
     case_id, version = p["case_id"], p["version"]
@@ -136,6 +141,7 @@ def render(kind: str, p: dict[str, Any], locale: str, tz: ZoneInfo) -> Rendered:
         "case.void": _("Case #{number} was voided."),
         "case.urge": _("📣 Urged (督办): case #{number}"),
         "case.remind": _("⏰ Reminder: case #{number} is nearly due."),
+        "case.overdue": _("🔴 Case #{number} is overdue."),
         "case.new_report": _("New report #{number} is waiting to be filed."),
         "case.duplicate_linked": _("Your report was linked to the open case #{number}."),
     }
@@ -179,6 +185,24 @@ def digest(p: dict[str, Any], locale: str, tz: ZoneInfo) -> str:
         lines.append(_("Overdue:"))
         lines += [overdue_line(c, locale, tz) for c in overdue]
     return "\n".join(lines)
+
+
+def alerts(items: list[dict[str, Any]], locale: str, tz: ZoneInfo) -> Rendered:
+    """Several alerts to one chat as one message: a line per case, an Urge button per
+    escalated case."""
+    lines = [_("⚠️ {count} alerts").format(count=len(items))]
+    urgeable: dict[int, tuple[int, int, str]] = {}
+    for a in items:
+        line = overdue_line(a, locale, tz)
+        if a["kind"] == "case.escalate":
+            line += " · " + _("level {level}").format(level=a.get("level", ""))
+            urgeable[a["case_id"]] = (a["case_id"], a["version"], escape(a["number"] or ""))
+        elif a["kind"] == "case.remind":
+            line = "⏰ " + line
+        elif a["kind"] == "case.overdue":
+            line += " · " + _("overdue")
+        lines.append(line)
+    return Rendered("\n".join(lines), None, keyboards.urge_each(list(urgeable.values())))
 
 
 def overdue_line(p: dict[str, Any], locale: str, tz: ZoneInfo) -> str:

@@ -51,6 +51,10 @@ class LogChannel:
 
     async def send(self, message: OutgoingMessage) -> Delivered:
         p = message.payload
+        if "alerts" in p:
+            numbers = ", ".join(str(a.get("number")) for a in p["alerts"])
+            self.logger.info("%s → %s: cases %s", message.kind, message.address, numbers)
+            return Delivered()
         self.logger.info(
             "%s → %s: case %s %s %s",
             message.kind,

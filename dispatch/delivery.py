@@ -1,17 +1,25 @@
 """The outbox delivery worker: claims due messages, sends them through their channel, and
 records the outcome. Retries back off exponentially, a channel's retry-after is honoured,
 messages are dead-lettered after the allowed attempts, and a lease on each claimed row
-keeps two workers from sending the same message."""
+keeps two workers from sending the same message.
 
+Fairness: a claim takes at most a few messages per chat (the most urgent, then the oldest), so
+one chat's backlog never fills the batch and holds back everybody else's messages. The lease
+is renewed while a batch is sent, and a send never outlasts half a lease. A card for a case is
+skipped once a newer card for that case and chat exists, so an office's card never goes back
+to an earlier state."""
+
+import asyncio
 import logging
 import time
 from collections import defaultdict, deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, case, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.orm import aliased
 
 from dispatch.channels import Channel, Delivered, OutgoingMessage, RetryAfter, Undeliverable
 from models import CaseChatMessage, OutboxMessage, utcnow
@@ -19,6 +27,25 @@ from models.enums import OutboxStatus
 
 log = logging.getLogger("gridgov.delivery")
 CARD = "case.card"
+# Alerts to one chat that are claimed together go out as one message: a list (kind ALERTS).
+ALERT_KINDS = frozenset({"case.escalate", "case.remind", "case.overdue"})
+ALERTS = "alerts"
+
+
+def combine_alerts(claimed: Sequence[OutboxMessage]) -> list[list[OutboxMessage]]:
+    """The batch as deliveries: each message alone, except a chat's alerts, which are
+    gathered where its first alert stands."""
+    deliveries: list[list[OutboxMessage]] = []
+    alerts: dict[tuple[str, str], list[OutboxMessage]] = {}
+    for m in claimed:
+        if m.kind not in ALERT_KINDS:
+            deliveries.append([m])
+        elif (m.channel, m.address) in alerts:
+            alerts[m.channel, m.address].append(m)
+        else:
+            alerts[m.channel, m.address] = [m]
+            deliveries.append(alerts[m.channel, m.address])
+    return deliveries
 
 
 class RateLimiter:
@@ -73,6 +100,7 @@ class DeliveryReport:
     dead: int = 0
     undeliverable: int = 0
     deferred: int = 0
+    superseded: int = 0
 
 
 class OutboxWorker:
@@ -87,6 +115,7 @@ class OutboxWorker:
         rate_limiter: RateLimiter | None = None,
         clock: Callable[[], datetime] = utcnow,
         worker_id: str = "worker",
+        per_chat: int = 20,  # what a Telegram group takes in a minute
     ) -> None:
         self.sessions = sessions
         self.channels = channels
@@ -97,22 +126,51 @@ class OutboxWorker:
         self.rate = rate_limiter or RateLimiter()
         self.clock = clock
         self.worker_id = worker_id
+        self.per_chat = per_chat
+        self._stopping = False
+        self._idle = asyncio.Event()
+        self._idle.set()
 
     def backoff(self, attempts: int) -> timedelta:
         return timedelta(seconds=min(self.max_backoff, self.base_backoff * 2 ** (attempts - 1)))
 
     async def _claim(self, batch: int) -> list[OutboxMessage]:
+        """Up to `batch` due messages, at most `per_chat` of them for any one chat: the most
+        urgent first, then round-robin (every chat's first message, then every chat's
+        second...), so a new chat's message never waits behind a backlog.
+
+        Two statements: the ranking (one scan of the due rows, through the per-chat index)
+        picks twice the batch, then those rows are locked, skipping any another worker holds,
+        so two workers claiming at once each get a batch. The due conditions are on the
+        locking query too, so PostgreSQL re-checks them on a row another worker just took."""
         now = self.clock()
+        m = OutboxMessage
+        due = and_(
+            m.status == OutboxStatus.PENDING,
+            m.next_attempt_at <= now,
+            m.channel.in_(list(self.channels)),
+            or_(m.claimed_until.is_(None), m.claimed_until < now),
+        )
+        rank = func.row_number().over(
+            partition_by=(m.channel, m.address), order_by=(m.priority.desc(), m.id)
+        )
+        ranked = select(m.id, m.priority, rank.label("rank")).where(due).subquery()
+        candidates = (
+            select(ranked.c.id)
+            .where(ranked.c.rank <= self.per_chat)
+            .order_by(ranked.c.priority.desc(), ranked.c.rank, ranked.c.id)
+            .limit(2 * batch)
+        )
         async with self.sessions() as session, session.begin():
+            order = {id_: n for n, id_ in enumerate((await session.scalars(candidates)).all())}
+            if not order:
+                return []
+            # In the ranking's order and only a batch of them: rows beyond the batch stay
+            # unlocked for the other worker.
             query = (
-                select(OutboxMessage)
-                .where(
-                    OutboxMessage.status == OutboxStatus.PENDING,
-                    OutboxMessage.next_attempt_at <= now,
-                    OutboxMessage.channel.in_(list(self.channels)),
-                    or_(OutboxMessage.claimed_until.is_(None), OutboxMessage.claimed_until < now),
-                )
-                .order_by(OutboxMessage.id)
+                select(m)
+                .where(m.id.in_(list(order)), due)
+                .order_by(case(order, value=m.id))
                 .limit(batch)
             )
             if session.bind.dialect.name == "postgresql":
@@ -121,6 +179,75 @@ class OutboxWorker:
             for message in messages:
                 message.claimed_until = now + self.lease
             return messages
+
+    async def _superseded(self, messages: Sequence[OutboxMessage]) -> set[int]:
+        """The claimed cards that a newer card for the same case and chat makes obsolete."""
+        cards = [m.id for m in messages if m.kind == CARD and m.case_id is not None]
+        if not cards:
+            return set()
+        newer = aliased(OutboxMessage)
+        async with self.sessions() as session:
+            ids = await session.scalars(
+                select(OutboxMessage.id).where(
+                    OutboxMessage.id.in_(cards),
+                    exists().where(
+                        newer.kind == CARD,
+                        newer.case_id == OutboxMessage.case_id,
+                        newer.channel == OutboxMessage.channel,
+                        newer.address == OutboxMessage.address,
+                        newer.id > OutboxMessage.id,
+                    ),
+                )
+            )
+            return set(ids.all())
+
+    async def _hold(self, claimed: list[OutboxMessage]) -> list[OutboxMessage]:
+        """Renews the lease on the batch's unsent messages once half of it is used; returns
+        those still held (a row whose lease was lost is left to its new owner)."""
+        now = self.clock()
+        held_until = claimed[0].claimed_until
+        if held_until is not None and held_until - now > self.lease / 2:
+            return claimed
+        renewed = now + self.lease
+        async with self.sessions() as session, session.begin():
+            result = await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([m.id for m in claimed]),
+                    OutboxMessage.claimed_until == held_until,
+                )
+                .values(claimed_until=renewed)
+                .returning(OutboxMessage.id)
+                .execution_options(synchronize_session=False)
+            )
+            kept = set(result.scalars().all())
+        for m in claimed:
+            m.claimed_until = renewed
+        return [m for m in claimed if m.id in kept]
+
+    async def _give_back(self, claimed: list[OutboxMessage]) -> None:
+        """Releases unsent messages at once (on stop), for any worker to take."""
+        if not claimed:
+            return
+        async with self.sessions() as session, session.begin():
+            await session.execute(
+                update(OutboxMessage)
+                .where(
+                    OutboxMessage.id.in_([m.id for m in claimed]),
+                    OutboxMessage.claimed_until == claimed[0].claimed_until,
+                )
+                .values(claimed_until=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def stop(self) -> None:
+        """No new batch is claimed; the running one ends after its current send."""
+        self._stopping = True
+
+    async def close(self) -> None:
+        """Stops and waits until the running batch has given back what it did not send."""
+        self.stop()
+        await self._idle.wait()
 
     async def _card_message_id(self, session: AsyncSession, m: OutboxMessage) -> str | None:
         if m.kind != CARD or m.case_id is None:
@@ -134,43 +261,86 @@ class OutboxWorker:
         )
 
     async def run_once(self, batch: int = 100) -> DeliveryReport:
-        messages = await self._claim(batch)
-        counts = dict(sent=0, retried=0, dead=0, undeliverable=0, deferred=0)
+        if self._stopping:
+            return DeliveryReport()
+        self._idle.clear()
+        try:
+            return await self._run(batch)
+        finally:
+            self._idle.set()
+
+    async def _run(self, batch: int) -> DeliveryReport:
+        claimed = await self._claim(batch)
+        superseded = await self._superseded(claimed)
+        counts = dict(sent=0, retried=0, dead=0, undeliverable=0, deferred=0, superseded=0)
         blocked: set[str] = set()  # chats told to wait: keep their later messages in order
-        for m in messages:
-            outcome = await self._deliver(m, blocked)
-            counts[outcome] += 1
+        pending = combine_alerts(claimed)
+        while pending:
+            unsent = [m for group in pending for m in group]
+            if self._stopping:
+                await self._give_back(unsent)
+                break
+            held = {m.id for m in await self._hold(unsent)}
+            pending = [kept for group in pending if (kept := [m for m in group if m.id in held])]
+            if not pending:
+                break
+            group = pending.pop(0)
+            if group[0].id in superseded:
+                await self._finish(group[0], OutboxStatus.SUPERSEDED, count=False)
+                outcome = "superseded"
+            else:
+                outcome = await self._deliver(group, blocked)
+            counts[outcome] += len(group)
         return DeliveryReport(**counts)
 
-    async def _deliver(self, m: OutboxMessage, blocked: set[str]) -> str:
+    async def _outgoing(self, group: list[OutboxMessage]) -> OutgoingMessage:
+        m = group[0]
+        if len(group) > 1:
+            alerts = [{"kind": a.kind, **a.payload} for a in group]
+            return OutgoingMessage(m.id, ALERTS, m.address, m.locale, {"alerts": alerts})
+        async with self.sessions() as session:
+            edit_id = await self._card_message_id(session, m)
+        return OutgoingMessage(m.id, m.kind, m.address, m.locale, m.payload, edit_id)
+
+    async def _deliver(self, group: list[OutboxMessage], blocked: set[str]) -> str:
+        """Sends one message (or several alerts as one) and records the outcome on each row."""
         now = self.clock()
+        m = group[0]
         key = f"{m.channel}:{m.address}"
         wait = self.rate.wait_time(m.address)
         if key in blocked or wait > 0:
-            await self._release(m, now + timedelta(seconds=max(wait, 1.0)))
+            for row in group:
+                await self._release(row, now + timedelta(seconds=max(wait, 1.0)))
             blocked.add(key)
             return "deferred"
-        async with self.sessions() as session:
-            edit_id = await self._card_message_id(session, m)
-        message = OutgoingMessage(m.id, m.kind, m.address, m.locale, m.payload, edit_id)
+        message = await self._outgoing(group)
         self.rate.record(m.address)
         try:
-            delivered = await self.channels[m.channel].send(message)
+            async with asyncio.timeout(self.lease.total_seconds() / 2):
+                delivered = await self.channels[m.channel].send(message)
         except RetryAfter as exc:
             blocked.add(key)
-            await self._fail(m, str(exc), now + timedelta(seconds=exc.seconds), count=False)
+            for row in group:
+                await self._fail(row, str(exc), now + timedelta(seconds=exc.seconds), count=False)
             return "retried"
         except Undeliverable as exc:
-            await self._finish(m, OutboxStatus.UNDELIVERABLE, error=str(exc) or "undeliverable")
+            for row in group:
+                await self._finish(
+                    row, OutboxStatus.UNDELIVERABLE, error=str(exc) or "undeliverable"
+                )
             return "undeliverable"
         except Exception as exc:  # a channel failure of any kind: retry later
             log.warning("delivery of outbox message %s failed: %r", m.id, exc)
             if m.attempts + 1 >= self.max_attempts:
-                await self._finish(m, OutboxStatus.DEAD, error=repr(exc), count=True)
+                for row in group:
+                    await self._finish(row, OutboxStatus.DEAD, error=repr(exc), count=True)
                 return "dead"
-            await self._fail(m, repr(exc), now + self.backoff(m.attempts + 1), count=True)
+            for row in group:
+                at = now + self.backoff(row.attempts + 1)
+                await self._fail(row, repr(exc), at, count=True)
             return "retried"
-        await self._finish(m, OutboxStatus.SENT, delivered=delivered)
+        for row in group:
+            await self._finish(row, OutboxStatus.SENT, delivered=delivered)
         return "sent"
 
     async def _owned(self, session: AsyncSession, m: OutboxMessage, **values: object) -> None:

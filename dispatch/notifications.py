@@ -14,6 +14,8 @@ from models import ChatBinding, ChatIdentity, OutboxMessage, Person
 from models.enums import ChatKind, RecipientKind, Role
 
 LOG_CHANNEL = "log"  # where a message goes when its recipient has no chat yet: on record, visible
+# The delivery order between a chat's waiting messages: escalations overtake routine traffic.
+PRIORITY = {"case.escalate": 2, "case.overdue": 2, "case.remind": 1}
 
 
 @dataclass(frozen=True)
@@ -144,11 +146,17 @@ class Notifier:
     in one statement when the work is done."""
 
     def __init__(
-        self, session: AsyncSession, memo: dict[tuple[str, object], list[Target]] | None = None
+        self,
+        session: AsyncSession,
+        memo: dict[tuple[str, object], list[Target]] | None = None,
+        deliver_by: datetime | None = None,
     ) -> None:
         self.session = session
         self._memo = {} if memo is None else memo
         self._rows: list[dict[str, Any]] = []
+        # The latest a message may wait for: a sweep run "as of" a later time still queues
+        # its messages for delivery now.
+        self.deliver_by = deliver_by
 
     async def _cached(self, kind: str, key: object, lookup: Any) -> list[Target]:
         if (kind, key) not in self._memo:
@@ -179,7 +187,11 @@ class Notifier:
         case_id: int | None = None,
         now: datetime | None = None,
     ) -> None:
-        self._rows += outbox_rows(targets, kind, dedupe_base, payload, case_id, now)
+        rows = outbox_rows(targets, kind, dedupe_base, payload, case_id, now)
+        if self.deliver_by is not None and now is not None and now > self.deliver_by:
+            for row in rows:
+                row["next_attempt_at"] = self.deliver_by
+        self._rows += rows
 
     async def flush(self) -> int:
         """Writes the queued rows; returns how many were new."""
@@ -208,6 +220,7 @@ def outbox_rows(
             address=t.address,
             locale=t.locale,
             payload=payload,
+            priority=PRIORITY.get(kind, 0),
             **times,
         )
         for t in targets

@@ -24,6 +24,7 @@ async def queue_step(
         "action": step.action.value,
         "note": step.note,
         "actor": actor.label,
+        "actor_is_system": actor.system,
         **step.payload,
     }
     office = case.department_id
@@ -44,11 +45,15 @@ async def queue_step(
         case Action.URGE | Action.REMIND:
             sends.append((f"case.{step.action.value}", await r.office(office)))
         case Action.ESCALATE:
-            level = step.payload["level"]
-            area = {1: case.community_id, 2: case.town_id, 3: None}[level]
-            targets = await r.supervisors(area)
-            if level == 1:
-                targets = targets + await r.office_heads(office)
+            # Several levels fired at once (a case found long overdue) make one message
+            # per recipient, at the highest level; the office's chat is told it is overdue.
+            targets = []
+            for level in step.payload.get("levels", [step.payload["level"]]):
+                area = {1: case.community_id, 2: case.town_id, 3: None}[level]
+                targets += await r.supervisors(area)
+                if level == 1:
+                    targets += await r.office_heads(office)
+                    sends.append(("case.overdue", await r.office(office)))
             sends.append(("case.escalate", targets))
     for kind, targets in sends:
         notifier.queue(targets, kind, step.key, payload, case.id, now)

@@ -11,7 +11,6 @@ from zoneinfo import ZoneInfo
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from dispatch import queries
 from dispatch.accounts import Accounts, ThrottlePolicy
 from dispatch.casework import Casework, CaseworkSettings
 from dispatch.channels import Channel, LogChannel
@@ -19,11 +18,14 @@ from dispatch.core.deadlines import EscalationPolicy
 from dispatch.core.workcalendar import WorkingHours
 from dispatch.delivery import OutboxWorker
 from dispatch.geography import GridDirectory
+from dispatch.metrics_figures import RunningTotals
+from dispatch.retention import Purged, Retention, purge_expired
 from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
 from web.context import WebContext, WebSettings
 
 log = logging.getLogger("gridgov")
+MISFIRE_GRACE_S = 6 * 3600
 
 
 def casework_settings(settings: Settings) -> CaseworkSettings:
@@ -38,6 +40,7 @@ def casework_settings(settings: Settings) -> CaseworkSettings:
         reopen_days=settings.reopen_days,
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_hours),
+        max_extension=timedelta(days=settings.max_extension_days),
     )
 
 
@@ -69,6 +72,8 @@ class App:
     casework: Casework
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
+    worker: OutboxWorker | None = None
+    metrics: RunningTotals = field(default_factory=RunningTotals)
 
     @classmethod
     def build(cls, settings: Settings) -> "App":
@@ -86,7 +91,7 @@ class App:
         )
         casework = self.casework
         accounts = Accounts(self.sessions, casework.actor, policy, clock=lambda: casework.clock())
-        return WebContext(casework, accounts, web_settings(self.settings))
+        return WebContext(casework, accounts, web_settings(self.settings), self.metrics)
 
     def outbox_worker(self) -> OutboxWorker:
         return OutboxWorker(
@@ -101,23 +106,33 @@ class App:
         if self.casework.directory.layer_id != layer:
             log.info("grid layer %s loaded", self.casework.directory.layer_id)
 
-    async def purge_chat_records(self) -> tuple[int, int]:
-        """Forgets drafts past their TTL and update ids Telegram can no longer redeliver."""
-        now = self.casework.clock()
-        async with self.sessions() as session, session.begin():
-            drafts = await queries.chats.purge_chat_states(
-                session, now - timedelta(minutes=self.settings.draft_ttl_minutes)
-            )
-            updates = await queries.chats.purge_processed_updates(session, now - timedelta(days=2))
-        return drafts, updates
+    def retention(self) -> Retention:
+        s = self.settings
+        return Retention(
+            sent_outbox=timedelta(days=s.retention_sent_outbox_days),
+            console_sessions=timedelta(days=s.retention_console_sessions_days),
+            login_failures=timedelta(days=s.retention_login_failures_days),
+            processed_updates=timedelta(days=s.retention_processed_updates_days),
+            drafts=timedelta(minutes=s.draft_ttl_minutes),
+        )
+
+    async def purge_expired_records(self) -> Purged:
+        """Forgets delivered messages, old sessions and failed logins, chat drafts past their
+        TTL and update ids Telegram can no longer redeliver; keeps cases and their events."""
+        purged = await purge_expired(self.sessions, self.retention(), self.casework.clock())
+        if any(vars(purged).values()):
+            log.info("purged %s", purged)
+        return purged
 
     def start_scheduler(self) -> AsyncIOScheduler:
         """Periodic jobs only, in-process and in memory: one sweep finds every due case
         (no job per case), and no job store is shared between processes."""
         s = self.settings
         scheduler = AsyncIOScheduler(timezone=ZoneInfo(s.tz))
-        worker = self.outbox_worker()
-        common = dict(max_instances=1, coalesce=True)
+        worker = self.worker = self.outbox_worker()
+        # A job held up by a busy loop or a restart still runs when it can (within the grace
+        # time) rather than being dropped: the digest is deduplicated per area and day.
+        common = dict(max_instances=1, coalesce=True, misfire_grace_time=MISFIRE_GRACE_S)
         scheduler.add_job(
             self.casework.escalation.sweep,
             "interval",
@@ -140,13 +155,21 @@ class App:
             self.casework.digests.queue, "cron", hour=hour, minute=minute, id="digest", **common
         )
         scheduler.add_job(
-            self.purge_chat_records, "interval", minutes=15, id="chat-purge", **common
+            self.purge_expired_records,
+            "interval",
+            minutes=s.retention_interval_minutes,
+            id="purge",
+            **common,
         )
         scheduler.start()
         self.scheduler = scheduler
         return scheduler
 
     async def close(self) -> None:
+        """Stops cleanly: the outbox worker finishes its current send and gives back the
+        rest of its batch before the scheduler and the database go."""
+        if self.worker:
+            await self.worker.close()
         if self.scheduler:
             self.scheduler.shutdown(wait=False)
         await self.engine.dispose()

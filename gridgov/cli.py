@@ -150,12 +150,18 @@ async def cmd_locate(app: App, args: argparse.Namespace) -> None:
 
 
 async def cmd_sweep(app: App, args: argparse.Namespace) -> None:
+    """A past --now catches up and writes; a future one previews, unless --apply (drills).
+    Messages are queued for delivery now either way."""
     now = datetime.fromisoformat(args.now) if args.now else utcnow()
     if now.tzinfo is None:
         now = now.replace(tzinfo=app.casework.settings.tz)
-    fired = await app.casework.escalation.sweep(now)
+    preview = now > utcnow() and not args.apply
+    escalation = app.casework.escalation
+    fired = await (escalation.preview_sweep(now) if preview else escalation.sweep(now))
     for e in fired:
         print(f"{e.case_number}\t{e.rung.name.lower()}\t{e.department}")
+    if preview:
+        print("preview of a future time: nothing was written (add --apply to write)")
     print(f"{len(fired)} escalations as of {now.isoformat()}")
 
 
@@ -307,6 +313,13 @@ async def cmd_config_load(app: App, args: argparse.Namespace) -> None:
     print(f"configuration loaded from {args.file}")
 
 
+def positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1, not {value}")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="gridgov", description="Case dispatch for grid-based governance"
@@ -314,7 +327,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("-v", "--verbose", action="store_true")
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("demo", help="run on the embedded database with the sample county")
-    sub.add_parser("serve", help="run with the GRIDGOV_* configuration")
+    srv = sub.add_parser("serve", help="run with the GRIDGOV_* configuration")
+    srv.add_argument(
+        "--workers",
+        type=positive_int,
+        help="app processes sharing the port (default: one per CPU; 1 on SQLite)",
+    )
     db = sub.add_parser("db").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="migrate the database to the newest schema")
 
@@ -333,6 +351,9 @@ def build_parser() -> argparse.ArgumentParser:
 
     sw = sub.add_parser("sweep", help="run one escalation sweep")
     sw.add_argument("--now", help="as of this ISO-8601 time (default: now)")
+    sw.add_argument(
+        "--apply", action="store_true", help="write a sweep as of a future --now (drills, tests)"
+    )
 
     inv = sub.add_parser(
         "invite", help="create a person (or a group chat binding) and its invite code"
@@ -390,10 +411,14 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger(chatty).setLevel(logging.INFO if args.verbose else logging.WARNING)
     settings = Settings()
     try:
-        if args.command in ("demo", "serve"):
+        if args.command == "demo":
             from gridgov.server import run
 
-            return run(settings, demo=args.command == "demo")
+            return run(settings, demo=True)
+        if args.command == "serve":
+            from gridgov.server import default_workers, run
+
+            return run(settings, demo=False, workers=args.workers or default_workers(settings))
         upgrade(settings.database_url)
         if args.command == "db":
             print(f"database at {_safe_url(settings.database_url)} is up to date")

@@ -29,6 +29,7 @@ class Settings(BaseSettings):
     escalation_level2_after_hours: float = Field(default=4.0, gt=0)
     escalation_level3_after_hours: float = Field(default=16.0, gt=0)
     reopen_days: int = Field(default=7, ge=0)
+    max_extension_days: int = Field(default=365, ge=1)  # how far an extension may reach
 
     locate_tolerance_m: float = Field(default=30.0, ge=0)
     duplicate_radius_m: float = Field(default=50.0, gt=0)
@@ -41,6 +42,13 @@ class Settings(BaseSettings):
     digest_time: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
 
     draft_ttl_minutes: int = Field(default=120, ge=1)
+    # Retention of rows that only serve operations, purged by a periodic job (cases and case
+    # events are the record and are kept). Telegram redelivers an update for a day at most.
+    retention_sent_outbox_days: float = Field(default=30.0, gt=0)
+    retention_console_sessions_days: float = Field(default=7.0, ge=0)  # after expiry
+    retention_login_failures_days: float = Field(default=30.0, ge=1)
+    retention_processed_updates_days: float = Field(default=2.0, ge=1)
+    retention_interval_minutes: float = Field(default=15.0, gt=0)
     media_dir: Path = Path("media")
     max_upload_bytes: int = 10 * 1024 * 1024
 

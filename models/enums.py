@@ -80,6 +80,7 @@ class OutboxStatus(StrEnum):
     SENT = "sent"
     DEAD = "dead"  # gave up after the allowed attempts
     UNDELIVERABLE = "undeliverable"  # the recipient blocked the bot, the chat is gone
+    SUPERSEDED = "superseded"  # a newer card for the same case and chat makes it obsolete
 
 
 class CalendarDayKind(StrEnum):

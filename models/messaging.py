@@ -3,7 +3,7 @@
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import ForeignKey, Index, Integer, SmallInteger, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, enum_column, utcnow
@@ -14,7 +14,27 @@ class OutboxMessage(Base):
     """A message to one chat, written in the same transaction as the change it reports."""
 
     __tablename__ = "outbox_messages"
-    __table_args__ = (Index("ix_outbox_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outbox_due", "status", "next_attempt_at"),
+        # The worker's claim ranks each chat's pending messages (most urgent, then oldest):
+        # this partial index hands them over in that order, without a sort.
+        Index(
+            "ix_outbox_pending_by_chat",
+            "channel",
+            "address",
+            text("priority DESC"),
+            "id",
+            postgresql_where=text("status = 'pending'"),
+            sqlite_where=text("status = 'pending'"),
+        ),
+        # The retention purge walks the delivered messages by delivery time.
+        Index(
+            "ix_outbox_sent_at",
+            "sent_at",
+            postgresql_where=text("status = 'sent'"),
+            sqlite_where=text("status = 'sent'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     # One event, one recipient, one delivery: a second insert with the same key is dropped.
@@ -30,6 +50,8 @@ class OutboxMessage(Base):
     status: Mapped[OutboxStatus] = mapped_column(
         enum_column(OutboxStatus), default=OutboxStatus.PENDING
     )
+    # Higher goes first (escalations before routine messages); see notifications.PRIORITY.
+    priority: Mapped[int] = mapped_column(SmallInteger, default=0, server_default="0")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_until: Mapped[datetime | None]
@@ -69,4 +91,4 @@ class ConsoleSession(Base):
     person_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
     csrf_token: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    expires_at: Mapped[datetime]
+    expires_at: Mapped[datetime] = mapped_column(index=True)

@@ -187,3 +187,11 @@ async def test_calendar_seed_enters_a_year_once_and_keeps_an_admins_days(
     assert again.startswith("0 days added")
     unknown = gridgov(county, "calendar", "seed", "1999", check=False)
     assert unknown.returncode == 1 and "1999" in unknown.stderr
+
+
+async def test_sweep_as_of_a_future_time_is_a_preview(county: str) -> None:
+    previewed = gridgov(county, "sweep", "--now", "2999-01-01T09:00:00+08:00").stdout
+    assert "nothing was written" in previewed
+    applied = gridgov(county, "sweep", "--now", "2999-01-01T09:00:00+08:00", "--apply").stdout
+    assert "nothing was written" not in applied
+    assert applied.strip().endswith("escalations as of 2999-01-01T09:00:00+08:00")

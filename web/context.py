@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatch.accounts import Accounts
 from dispatch.casework import Casework
+from dispatch.metrics_figures import RunningTotals
 
 Network = IPv4Network | IPv6Network
 
@@ -38,6 +39,7 @@ class WebContext:
     casework: Casework
     accounts: Accounts
     settings: WebSettings
+    metrics: RunningTotals  # this process's running totals behind /metrics
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:

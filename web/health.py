@@ -1,5 +1,7 @@
 """GET /healthz: the server is up and its database answers."""
 
+import os
+
 from aiohttp import web
 from sqlalchemy import text
 
@@ -20,5 +22,6 @@ async def healthz(request: web.Request) -> web.Response:
             "database": "ok",
             "grid_layer": directory.layer_id,
             "grids": len(directory.info),
+            "pid": os.getpid(),  # which worker of `gridgov serve --workers N` answered
         }
     )

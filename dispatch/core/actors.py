@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from dispatch.core.errors import N_
 from models.enums import Role
 
 
@@ -13,10 +14,15 @@ class Actor:
     department_id: int | None = None
     # A supervisor's or dispatcher's community or town; None means the whole county.
     area_id: int | None = None
+    # The system acting on its own: its name is a msgid, shown translated.
+    system: bool = False
 
     @property
     def label(self) -> str:
         return self.name
 
 
-SYSTEM = Actor(person_id=None, name="system", role=None)
+SYSTEM = Actor(person_id=None, name=N_("system supervision"), role=None, system=True)
+AUTO_DISPATCH = Actor(
+    person_id=None, name=N_("automatic dispatch"), role=Role.DISPATCHER, system=True
+)

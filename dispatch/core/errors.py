@@ -15,6 +15,11 @@ def N_(message: str) -> str:
     return message
 
 
+class Term(str):
+    """A message parameter that is itself a msgid (an action's or a status's name, the
+    system as an actor): translated along with the message."""
+
+
 class DomainError(Exception):
     message: str = N_("The request cannot be carried out.")
 
@@ -24,8 +29,14 @@ class DomainError(Exception):
         super().__init__(self.render())
 
     def render(self, translate: Any = None) -> str:
-        text = translate(self.message) if translate else self.message
-        return text % self.params if self.params else text
+        if not translate:
+            return self.message % self.params if self.params else self.message
+        params = {
+            key: translate(value) if isinstance(value, Term) else value
+            for key, value in self.params.items()
+        }
+        text = translate(self.message)
+        return text % params if params else text
 
 
 class NotFound(DomainError):

@@ -13,7 +13,7 @@ from uuid import uuid4
 
 from dispatch.core.actors import Actor
 from dispatch.core.deadlines import DeadlinePlanner
-from dispatch.core.errors import N_, IllegalTransition, InvalidInput, PermissionDenied
+from dispatch.core.errors import N_, IllegalTransition, InvalidInput, PermissionDenied, Term
 from models.enums import CaseStatus, Role
 
 if TYPE_CHECKING:
@@ -45,6 +45,52 @@ class Action(StrEnum):
     DUPLICATE_REPORT = "duplicate_report"
     REMIND = "remind"
     ESCALATE = "escalate"
+
+
+# What each step and status is called in messages (msgids of the dispatch catalog).
+ACTION_NAMES = {
+    Action.REPORT: N_("report"),
+    Action.FILE: N_("file"),
+    Action.DISPATCH: N_("dispatch"),
+    Action.ACCEPT: N_("accept"),
+    Action.RETURN: N_("return"),
+    Action.TRANSFER: N_("transfer"),
+    Action.REQUEST_EXTENSION: N_("request an extension for"),
+    Action.APPROVE_EXTENSION: N_("approve extensions for"),
+    Action.DENY_EXTENSION: N_("deny extensions for"),
+    Action.SUSPEND: N_("suspend"),
+    Action.RESUME: N_("resume"),
+    Action.RESOLVE: N_("resolve"),
+    Action.VERIFY: N_("verify"),
+    Action.REWORK: N_("send back for rework"),
+    Action.VOID: N_("void"),
+    Action.MERGE: N_("merge"),
+    Action.REOPEN: N_("reopen"),
+    Action.URGE: N_("urge"),
+    Action.DUPLICATE_REPORT: N_("add a repeated report to"),
+    Action.REMIND: N_("remind"),
+    Action.ESCALATE: N_("escalate"),
+}
+STATUS_NAMES = {
+    CaseStatus.REPORTED: N_("reported"),
+    CaseStatus.FILED: N_("filed"),
+    CaseStatus.DISPATCHED: N_("dispatched"),
+    CaseStatus.ACCEPTED: N_("accepted"),
+    CaseStatus.RETURNED: N_("returned"),
+    CaseStatus.RESOLVED: N_("resolved"),
+    CaseStatus.CLOSED: N_("closed"),
+    CaseStatus.SUSPENDED: N_("suspended"),
+    CaseStatus.VOIDED: N_("voided"),
+    CaseStatus.MERGED: N_("merged"),
+}
+
+
+def action_name(action: Action | str) -> Term:
+    return Term(ACTION_NAMES[Action(action)])
+
+
+def status_name(status: CaseStatus | str) -> Term:
+    return Term(STATUS_NAMES[CaseStatus(status)])
 
 
 class Scope(StrEnum):
@@ -122,7 +168,9 @@ def check(action: Action, actor: Actor, case: Case, note: str = "") -> Rule:
     rule = RULES[action]
     scope = rule.roles.get(actor.role) if actor.role else None
     if scope is None:
-        raise PermissionDenied(N_("Your role may not %(action)s cases."), action=action.value)
+        raise PermissionDenied(
+            N_("Your role may not %(action)s cases."), action=action_name(action)
+        )
     if not in_scope(actor, case, scope):
         if scope is Scope.DEPARTMENT:
             raise PermissionDenied(
@@ -134,9 +182,9 @@ def check(action: Action, actor: Actor, case: Case, note: str = "") -> Rule:
             )
         raise PermissionDenied(N_("Case %(number)s is outside your area."), number=case.number)
     if case.status not in rule.from_statuses:
-        raise IllegalTransition(number=case.number, status=case.status.value)
+        raise IllegalTransition(number=case.number, status=status_name(case.status))
     if rule.needs_reason and not note.strip():
-        raise InvalidInput(N_("A reason is required to %(action)s."), action=action.value)
+        raise InvalidInput(N_("A reason is required to %(action)s."), action=action_name(action))
     if len(note) > MAX_NOTE:
         raise InvalidInput(N_("The note is longer than %(max)d characters."), max=MAX_NOTE)
     return rule
@@ -154,6 +202,9 @@ class Transition:
 
     planner: DeadlinePlanner
     reopen_days: int
+    # How far from now an extension may move the deadline (a date centuries away would make
+    # the working-time arithmetic crawl or overflow).
+    max_extension: timedelta = timedelta(days=365)
 
     def apply(
         self,
@@ -215,6 +266,7 @@ class Transition:
             )
         if until <= case.deadline_at:
             raise InvalidInput(N_("The new deadline must be later than the current one."))
+        self._within_limit(now, until)
         if case.extension_requested_until is not None:
             raise InvalidInput(
                 N_("An extension request for case %(number)s is already pending."),
@@ -231,8 +283,16 @@ class Transition:
             )
         return case.extension_requested_until
 
+    def _within_limit(self, now: datetime, until: datetime) -> None:
+        if until - now > self.max_extension:
+            raise InvalidInput(
+                N_("The new deadline may be at most %(days)d days from now."),
+                days=self.max_extension.days,
+            )
+
     def _approve_extension(self, case: Case, now: datetime, step: Step, _: None) -> None:
         until = self._pending_extension(case)
+        self._within_limit(now, until)
         step.payload.update(old_deadline=_iso(case.deadline_at), until=until.isoformat())
         self.planner.extend(case, until)
         case.extension_requested_until = None

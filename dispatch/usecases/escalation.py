@@ -32,12 +32,15 @@ class EscalationSweep:
 
     async def sweep(self, now: datetime | None = None, batch: int = 50) -> list[FiredRung]:
         """Fires the escalation rungs that are due, a batch per transaction. Cases are claimed
-        with SELECT … FOR UPDATE SKIP LOCKED, so several instances never fire a rung twice."""
+        with SELECT … FOR UPDATE SKIP LOCKED, so several instances never fire a rung twice.
+        A sweep as of a later time (a drill) still queues its messages for delivery now."""
         now = now or self.rt.clock()
         fired: list[FiredRung] = []
+        if not await self._anything_due(now):
+            return fired
         recipients: dict[tuple[str, object], list[notify.Target]] = {}
         while True:
-            async with self.rt.unit_of_work(recipients) as work:
+            async with self.rt.unit_of_work(recipients, deliver_by=self.rt.clock()) as work:
                 query = (
                     select(Case)
                     .options(selectinload(Case.attachments))
@@ -56,18 +59,54 @@ class EscalationSweep:
             if len(cases) < batch:
                 return fired
 
+    async def preview_sweep(self, now: datetime) -> list[FiredRung]:
+        """What a sweep as of `now` would fire, writing nothing (`gridgov sweep --now` with a
+        future time)."""
+        fired: list[FiredRung] = []
+        async with self.rt.sessions() as session:
+            cases = await session.stream_scalars(
+                select(Case).where(Case.next_check_at <= now).order_by(Case.next_check_at)
+            )
+            with session.no_autoflush:
+                async for case in cases:
+                    fired += [self._fired(case, r) for r in self.rt.planner.climb(case, now)]
+            await session.rollback()
+        return fired
+
+    def _fired(self, case: Case, rung: Rung) -> FiredRung:
+        return FiredRung(
+            case.number or "", rung, self.rt.catalog.department_name(case.department_id)
+        )
+
+    async def _anything_due(self, now: datetime) -> bool:
+        """One autocommitted probe of the indexed `next_check_at`: the idle sweep (the usual
+        case) opens no transaction and locks nothing."""
+        async with self.rt.sessions() as session:
+            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            due = await session.scalar(select(Case.id).where(Case.next_check_at <= now).limit(1))
+        return due is not None
+
     async def _escalate(
         self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]
     ) -> list[FiredRung]:
-        fired = []
+        fired, levels = [], []
         for rung in self.rt.planner.climb(case, now):
             action = Action.REMIND if rung is Rung.REMINDER else Action.ESCALATE
             step = Step(action, case.status, case.status, payload={"level": int(rung)})
             events.append(event_values(case, step, SYSTEM, now))
-            await queue_step(work.notifier, case, step, SYSTEM, now, self.rt.snapshot(case, now))
-            department = self.rt.catalog.department_name(case.department_id)
-            fired.append(FiredRung(case.number or "", rung, department))
+            if rung is Rung.REMINDER:
+                await self._queue(work, case, step, now)
+            else:
+                levels.append(int(rung))
+            fired.append(self._fired(case, rung))
+        if levels:  # each level is on record; its audiences hear of them in one message
+            payload = {"level": max(levels), "levels": levels}
+            step = Step(Action.ESCALATE, case.status, case.status, payload=payload)
+            await self._queue(work, case, step, now)
         return fired
+
+    async def _queue(self, work: UnitOfWork, case: Case, step: Step, now: datetime) -> None:
+        await queue_step(work.notifier, case, step, SYSTEM, now, self.rt.snapshot(case, now))
 
     async def _save_batch(
         self, session: AsyncSession, cases: Sequence[Case], events: list[dict[str, Any]]

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from dispatch.core.actors import Actor
+from dispatch.core.actors import AUTO_DISPATCH, Actor
 from dispatch.core.errors import N_, InvalidInput, NotFound, OutsideJurisdiction, PermissionDenied
 from dispatch.core.lifecycle import Action, Step
 from dispatch.intake import DuplicateCandidate, ReportDraft, ReportPreview
@@ -23,7 +23,6 @@ from models import OPEN_STATUSES, Case, CaseEvent
 from models.enums import CaseSource, CaseStatus, LocationStatus, Role
 
 EARTH_RADIUS_M = 6_371_008.8
-AUTO_DISPATCH = Actor(person_id=None, name="system", role=Role.DISPATCHER)
 
 
 @dataclass
@@ -200,7 +199,7 @@ class Intake:
 
     async def _reporter(self, session: AsyncSession, draft: ReportDraft) -> Actor:
         if draft.reporter_id is None:
-            return Actor(None, (draft.reporter_contact or {}).get("name") or "citizen", None)
+            return Actor(None, (draft.reporter_contact or {}).get("name") or N_("citizen"), None)
         actor = await self.rt.actor(session, draft.reporter_id)
         if draft.source is CaseSource.GRID_WORKER and actor.role is not Role.GRID_WORKER:
             raise PermissionDenied(N_("Only grid workers report from the field."))

@@ -45,6 +45,7 @@ class CaseworkSettings:
     reopen_days: int = 7
     duplicate_radius_m: float = 50.0
     duplicate_window: timedelta = timedelta(hours=72)
+    max_extension: timedelta = timedelta(days=365)
 
 
 @dataclass(frozen=True)
@@ -89,15 +90,17 @@ class Runtime:
 
     @property
     def transition(self) -> Transition:
-        return Transition(self.planner, self.settings.reopen_days)
+        return Transition(self.planner, self.settings.reopen_days, self.settings.max_extension)
 
     @asynccontextmanager
     async def unit_of_work(
-        self, recipients: dict[tuple[str, object], list[notify.Target]] | None = None
+        self,
+        recipients: dict[tuple[str, object], list[notify.Target]] | None = None,
+        deliver_by: datetime | None = None,
     ) -> AsyncIterator[UnitOfWork]:
         """One transaction: the case rows, their events and the outbox rows, or nothing."""
         async with self.sessions() as session, session.begin():
-            work = UnitOfWork(session, notify.Notifier(session, recipients))
+            work = UnitOfWork(session, notify.Notifier(session, recipients, deliver_by))
             yield work
             await work.notifier.flush()
 

@@ -14,8 +14,8 @@ from dispatch.core.commands import (
     TransferTo,
     action_of,
 )
-from dispatch.core.errors import N_, ConcurrentUpdate, IllegalTransition, InvalidInput
-from dispatch.core.lifecycle import Action, StepArgument, check
+from dispatch.core.errors import N_, ConcurrentUpdate, IllegalTransition, InvalidInput, Term
+from dispatch.core.lifecycle import Action, StepArgument, action_name, check, status_name
 from dispatch.intake import PhotoRef
 from dispatch.usecases.runtime import Runtime
 from models import Case, CaseEvent
@@ -107,8 +107,8 @@ class Steps:
             return IllegalTransition(
                 N_("Case %(number)s is now %(status)s (%(action)s by %(name)s)."),
                 number=case.number,
-                status=case.status.value,
-                action=last.action,
-                name=last.actor_label,
+                status=status_name(case.status),
+                action=action_name(last.action),
+                name=last.actor_label if last.actor_id else Term(last.actor_label),
             )
-        return IllegalTransition(number=case.number, status=case.status.value)
+        return IllegalTransition(number=case.number, status=status_name(case.status))

@@ -4,8 +4,10 @@ tests can press their buttons), and can be told to answer with a 429 or a 403.""
 
 import asyncio
 import contextlib
+import html
 import itertools
 import json
+import re
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,6 +17,15 @@ from aiohttp.test_utils import TestServer
 
 BOT_ID = 999000
 JSON_FIELDS = ("reply_markup", "allowed_updates", "commands", "entities", "link_preview_options")
+TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
+
+
+def visible_length(params: dict[str, Any], key: str) -> int:
+    """Telegram's measure: UTF-16 code units of the text once its HTML is parsed."""
+    text = str(params.get(key) or "")
+    if params.get("parse_mode") == "HTML":
+        text = html.unescape(re.sub(r"<[^>]*>", "", text))
+    return len(text.encode("utf-16-le")) // 2
 
 
 @dataclass
@@ -122,6 +133,10 @@ class Emulator:
         if queued:
             status, description, parameters = queued.pop(0)
             return self._error(status, description, parameters)
+        if visible_length(params, "text") > TEXT_LIMIT:
+            return self._error(400, "Bad Request: message is too long")
+        if visible_length(params, "caption") > CAPTION_LIMIT:
+            return self._error(400, "Bad Request: message caption is too long")
         handler = getattr(self, f"_m_{method}", None)
         if handler is None:
             return self._ok(True)

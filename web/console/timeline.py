@@ -7,10 +7,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from dispatch.catalog import Catalog
+from dispatch.core.actors import AUTO_DISPATCH, SYSTEM
 from models import CaseEvent
 
 SWEEP_ACTIONS = ("remind", "escalate")
 AUTOMATIC_ACTIONS = ("file", "dispatch")
+# How the system acting on its own is on record: its actors' names, and "system" before them.
+SYSTEM_LABELS = ("system", "", SYSTEM.name, AUTO_DISPATCH.name)
 
 
 def N_(message: str) -> str:
@@ -53,7 +56,7 @@ class Entry:
 
 
 def _actor(event: CaseEvent, _: Callable[[str], str]) -> str:
-    if event.actor_id is not None or event.actor_label not in ("system", ""):
+    if event.actor_id is not None or event.actor_label not in SYSTEM_LABELS:
         return event.actor_label
     if event.action in SWEEP_ACTIONS:
         return _("System supervision")

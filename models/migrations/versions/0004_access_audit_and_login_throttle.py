@@ -19,7 +19,7 @@ from sqlalchemy.dialects import postgresql
 import models.base
 
 revision: str = "0004"
-down_revision: str | None = "0008"
+down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
