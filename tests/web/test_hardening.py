@@ -247,7 +247,7 @@ async def test_a_failed_report_leaves_no_file_behind(
     async def failing(*args: object) -> None:
         raise RuntimeError("database gone")
 
-    monkeypatch.setattr(world.casework, "report", failing)
+    monkeypatch.setattr(world.casework.intake, "report", failing)
     data = aiohttp.FormData(report(api_key))
     data.add_field("media", picture("JPEG"), filename="p.jpg", content_type="image/jpeg")
     r = await post(client, data)
