@@ -42,6 +42,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bench.report import progress, stopwatch
+from dispatch.accounts import hash_password
 from dispatch.casework import Casework
 from dispatch.configuration import apply_catalog
 from dispatch.core.deadlines import Rung
@@ -56,7 +57,6 @@ from models import Case, Category, Grid, Person
 from models.db import create_engine, create_session_factory
 from models.enums import CaseStatus, ClockStart, TimeLimitUnit
 from models.migrate import upgrade_async
-from web.console.auth import hash_password
 
 SERVER_URL = os.environ.get(
     "GRIDGOV_BENCH_DATABASE_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"

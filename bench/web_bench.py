@@ -59,7 +59,7 @@ async def run(fixture: Fixture, options: WebOptions, command: str) -> Section:
                 database_url=fixture.url, public_url="http://bench.local", media_dir=Path(media)
             )
             app = App(settings, engine, sessions, casework, {})
-            async with TestClient(TestServer(create_web_app(app))) as client:
+            async with TestClient(TestServer(create_web_app(app.web_context()))) as client:
                 await _first_scrape(section, client)
                 scenarios = await _scenarios(app, fixture, options)
                 logged_in = False

@@ -10,7 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatch import queries
-from models import ConsoleSession, LoginFailure, OutboxMessage
+from models import ConsoleSession, LoginThrottle, OutboxMessage
 from models.enums import OutboxStatus
 
 # Rows deleted per transaction: the first purge of a long backlog must not hold its locks
@@ -67,7 +67,9 @@ async def purge_expired(
             )
         )
         failures = await session.execute(
-            delete(LoginFailure).where(LoginFailure.at < now - retention.login_failures)
+            delete(LoginThrottle).where(
+                LoginThrottle.window_started_at < now - retention.login_failures
+            )
         )
         updates = await queries.chats.purge_processed_updates(
             session, now - retention.processed_updates

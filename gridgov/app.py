@@ -2,13 +2,16 @@
 from the settings, once."""
 
 import logging
+import secrets
 from dataclasses import dataclass, field
 from datetime import timedelta
+from ipaddress import ip_network
 from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from dispatch.accounts import Accounts, ThrottlePolicy
 from dispatch.casework import Casework, CaseworkSettings
 from dispatch.channels import Channel, LogChannel
 from dispatch.core.deadlines import EscalationPolicy
@@ -19,6 +22,7 @@ from dispatch.metrics_figures import RunningTotals
 from dispatch.retention import Purged, Retention, purge_expired
 from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
+from web.context import WebContext, WebSettings
 
 log = logging.getLogger("gridgov")
 MISFIRE_GRACE_S = 6 * 3600
@@ -40,6 +44,26 @@ def casework_settings(settings: Settings) -> CaseworkSettings:
     )
 
 
+def web_settings(settings: Settings) -> WebSettings:
+    secret = settings.media_link_secret
+    return WebSettings(
+        tz=ZoneInfo(settings.tz),
+        default_locale=settings.default_locale,
+        public_url=settings.public_url,
+        media_dir=settings.media_dir,
+        max_upload_bytes=settings.max_upload_bytes,
+        trusted_proxies=tuple(
+            ip_network(p.strip(), strict=False)
+            for p in settings.trusted_proxies.split(",")
+            if p.strip()
+        ),
+        media_link_secret=(
+            secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
+        ),
+        media_link_ttl=timedelta(hours=settings.media_link_ttl_hours),
+    )
+
+
 @dataclass
 class App:
     settings: Settings
@@ -58,6 +82,16 @@ class App:
         directory = GridDirectory(settings.locate_tolerance_m)
         casework = Casework(sessions, directory, casework_settings(settings))
         return cls(settings, engine, sessions, casework, {"log": LogChannel()})
+
+    def web_context(self) -> WebContext:
+        """What the web side receives: the use cases, and its settings parsed once."""
+        policy = ThrottlePolicy(
+            per_account=self.settings.login_max_failures,
+            per_address=self.settings.login_max_failures_per_address,
+        )
+        casework = self.casework
+        accounts = Accounts(self.sessions, casework.actor, policy, clock=lambda: casework.clock())
+        return WebContext(casework, accounts, web_settings(self.settings), self.metrics)
 
     def outbox_worker(self) -> OutboxWorker:
         return OutboxWorker(

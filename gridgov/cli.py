@@ -247,7 +247,7 @@ async def cmd_apikey(app: App, args: argparse.Namespace) -> None:
 
 async def cmd_passwd(app: App, args: argparse.Namespace) -> None:
     """Sets a console password: typed at a prompt, or one line on standard input."""
-    from web.console.auth import hash_password  # the web stack: only this command needs it
+    from dispatch.accounts import hash_password  # argon2: only this command needs it
 
     password = getpass.getpass("new password: ") if sys.stdin.isatty() else sys.stdin.readline()
     password = password.rstrip("\n")

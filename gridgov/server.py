@@ -72,7 +72,7 @@ async def serve(settings: Settings, demo: bool, worker: Worker = Worker()) -> No
     await app.casework.refresh()
     if demo and await load_sample(app):
         log.info("sample county loaded")
-    webapp = create_web_app(app)
+    webapp = create_web_app(app.web_context())
     telegram = _bot(settings, app, webapp)
     runner = web.AppRunner(webapp)
     await runner.setup()

@@ -51,3 +51,15 @@ class Settings(BaseSettings):
     retention_interval_minutes: float = Field(default=15.0, gt=0)
     media_dir: Path = Path("media")
     max_upload_bytes: int = 10 * 1024 * 1024
+
+    # Addresses or networks (comma-separated, e.g. "127.0.0.1,10.0.0.0/8") of the reverse
+    # proxies whose X-Forwarded-For header names the client; nobody else's is believed.
+    trusted_proxies: str = ""
+    # Failed console logins allowed in 15 minutes: per account from one address, and per
+    # address across accounts.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_max_failures_per_address: int = Field(default=50, ge=1)
+    # Signs the expiring links to uploaded photos given to Open311 clients; without it a random
+    # key is drawn at start (links then die with the process and differ between instances).
+    media_link_secret: SecretStr | None = None
+    media_link_ttl_hours: float = Field(default=168.0, gt=0)

@@ -7,6 +7,7 @@ from importlib import import_module
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
+    from models.access import AuditEvent, LoginThrottle
     from models.base import Base, utcnow
     from models.cases import OPEN_STATUSES, Attachment, Case, CaseChatMessage, CaseEvent
     from models.catalog import GRID_LEVEL, ROUTING_LEVELS, CalendarDay, Category, RoutingRule
@@ -14,13 +15,13 @@ if TYPE_CHECKING:
     from models.messaging import (
         ChatState,
         ConsoleSession,
-        LoginFailure,
         OutboxMessage,
         ProcessedUpdate,
     )
     from models.organisation import ApiKey, ChatBinding, ChatIdentity, Department, Invite, Person
 
 _WHERE = {
+    "models.access": ("AuditEvent", "LoginThrottle"),
     "models.base": ("Base", "utcnow"),
     "models.cases": ("OPEN_STATUSES", "Attachment", "Case", "CaseChatMessage", "CaseEvent"),
     "models.catalog": ("GRID_LEVEL", "ROUTING_LEVELS", "CalendarDay", "Category", "RoutingRule"),
@@ -28,7 +29,6 @@ _WHERE = {
     "models.messaging": (
         "ChatState",
         "ConsoleSession",
-        "LoginFailure",
         "OutboxMessage",
         "ProcessedUpdate",
     ),
@@ -50,6 +50,7 @@ __all__ = [
     "ApiKey",
     "Area",
     "Attachment",
+    "AuditEvent",
     "Base",
     "CalendarDay",
     "Case",
@@ -65,7 +66,7 @@ __all__ = [
     "GridLayer",
     "GridLayerIndex",
     "Invite",
-    "LoginFailure",
+    "LoginThrottle",
     "OutboxMessage",
     "Person",
     "ProcessedUpdate",

@@ -16,7 +16,7 @@ from models import (
     CaseEvent,
     ChatState,
     ConsoleSession,
-    LoginFailure,
+    LoginThrottle,
     OutboxMessage,
     ProcessedUpdate,
 )
@@ -140,8 +140,8 @@ async def test_retention_forgets_delivered_messages_sessions_and_failures_not_ca
                     csrf_token="x",
                     expires_at=now + timedelta(hours=1),
                 ),
-                LoginFailure(username="a", remote="1", at=now - timedelta(days=31)),
-                LoginFailure(username="b", remote="1", at=now - timedelta(minutes=1)),
+                LoginThrottle(key="a", failures=3, window_started_at=now - timedelta(days=31)),
+                LoginThrottle(key="b", failures=1, window_started_at=now - timedelta(minutes=1)),
             ]
         )
     async with d.sessions() as s:
@@ -160,7 +160,7 @@ async def test_retention_forgets_delivered_messages_sessions_and_failures_not_ca
             "expired-recently",
             "live",
         }
-        assert (await s.scalars(select(LoginFailure.username))).all() == ["b"]
+        assert (await s.scalars(select(LoginThrottle.key))).all() == ["b"]
         assert await s.scalar(select(func.count()).select_from(Case)) == cases == 6
         assert await s.scalar(select(func.count()).select_from(CaseEvent)) == events
     assert not any(vars(await app.purge_expired_records()).values())  # nothing left to do

@@ -4,26 +4,32 @@ from pathlib import Path
 
 from aiohttp import web
 
-from gridgov.app import App
 from web import console, media
-from web.health import APP_KEY, healthz
+from web.console.base import error_answer
+from web.context import CONTEXT, WebContext
+from web.errors import error_middleware, quiet_parser_errors
+from web.health import healthz
 from web.metrics import metrics
 from web.open311 import views as open311
+from web.security import security_headers
 
 STATIC_DIR = Path(__file__).parent / "static"
 
 
-def create_web_app(app: App) -> web.Application:
+def create_web_app(ctx: WebContext) -> web.Application:
+    quiet_parser_errors()
+    errors = error_middleware({open311.PREFIX: open311.error_answer, "/console": error_answer})
     webapp = web.Application(
-        client_max_size=app.settings.max_upload_bytes + 1024 * 1024,
-        middlewares=[console.middleware],
+        client_max_size=ctx.settings.max_upload_bytes + 1024 * 1024,
+        middlewares=[security_headers, errors, console.middleware],
     )
-    webapp[APP_KEY] = app
+    webapp[CONTEXT] = ctx
     webapp.router.add_get("/healthz", healthz)
     webapp.router.add_get("/metrics", metrics)
     open311.setup(webapp)
     console.setup(webapp)
-    Path(app.settings.media_dir).mkdir(parents=True, exist_ok=True)
-    webapp.router.add_static(media.MEDIA_PREFIX, app.settings.media_dir)
+    ctx.settings.media_dir.mkdir(parents=True, exist_ok=True)
+    webapp.router.add_get(media.MEDIA_PREFIX + "{ref:.+}", media.serve_signed)
+    webapp.router.add_get(media.CONSOLE_MEDIA_PREFIX + "{ref:.+}", media.serve_console)
     webapp.router.add_static("/static/", STATIC_DIR)
     return webapp

@@ -5,19 +5,17 @@ import os
 from aiohttp import web
 from sqlalchemy import text
 
-from gridgov.app import App
-
-APP_KEY = web.AppKey("gridgov", App)
+from web.context import context_of
 
 
 async def healthz(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
+    ctx = context_of(request)
     try:
-        async with app.sessions() as session:
+        async with ctx.sessions() as session:
             await session.execute(text("SELECT 1"))
     except Exception as exc:  # the answer is the health check's whole point
         return web.json_response({"status": "error", "database": type(exc).__name__}, status=503)
-    directory = app.casework.directory
+    directory = ctx.casework.directory
     return web.json_response(
         {
             "status": "ok",

@@ -15,7 +15,7 @@ from prometheus_client.core import (
 from prometheus_client.registry import Collector
 
 from dispatch.metrics_figures import LATENCY_BUCKETS, MetricsSnapshot
-from web.health import APP_KEY
+from web.context import context_of
 
 
 class SnapshotCollector(Collector):
@@ -70,10 +70,10 @@ class SnapshotCollector(Collector):
 
 
 async def metrics(request: web.Request) -> web.Response:
-    app = request.app[APP_KEY]
-    now = app.casework.clock()
-    async with app.sessions() as session:
-        snapshot = await app.metrics.snapshot(session, now)
+    ctx = context_of(request)
+    now = ctx.now()
+    async with ctx.sessions() as session:
+        snapshot = await ctx.metrics.snapshot(session, now)
     registry = CollectorRegistry(auto_describe=False)
     registry.register(SnapshotCollector(snapshot, now))
     return web.Response(

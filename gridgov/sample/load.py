@@ -4,6 +4,7 @@ import json
 
 from sqlalchemy import func, select, update
 
+from dispatch.accounts import hash_password
 from dispatch.configuration import apply_catalog
 from dispatch.geography import import_layer
 from geo.boundaries import read_grid_layer
@@ -11,7 +12,6 @@ from gridgov.app import App
 from gridgov.sample import CATALOG_PATH, GRIDS_PATH
 from gridgov.sample.cases import seed_cases
 from models import Grid, Person, utcnow
-from web.console.auth import hash_password
 
 DEMO_PASSWORD = "gridgov-demo"  # printed by `gridgov demo`; the sample people only
 

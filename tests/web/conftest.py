@@ -10,6 +10,7 @@ from playwright.async_api import Browser, async_playwright
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from dispatch.accounts import hash_password
 from dispatch.registration import create_api_key
 from gridgov.app import App
 from gridgov.settings import Settings
@@ -17,7 +18,6 @@ from models import Person
 from models.db import create_session_factory
 from tests.dispatch.world import World, build_world
 from web.app import create_web_app
-from web.console.auth import hash_password
 
 PASSWORD = "correct horse battery"
 # The browser tests drive Debian's Chromium through Playwright, never a downloaded browser.
@@ -34,7 +34,7 @@ ARGS = [
 
 @pytest.fixture
 async def base_url(app: App) -> AsyncIterator[str]:
-    runner = web.AppRunner(create_web_app(app))
+    runner = web.AppRunner(create_web_app(app.web_context()))
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
@@ -69,7 +69,7 @@ def app(world: World, engine: AsyncEngine, tmp_path: Path) -> App:
 
 @pytest.fixture
 async def client(app: App) -> AsyncIterator[TestClient]:
-    async with TestClient(TestServer(create_web_app(app))) as client:
+    async with TestClient(TestServer(create_web_app(app.web_context()))) as client:
         yield client
 
 

@@ -1,8 +1,10 @@
 """Console helpers for the HTTP tests: log in, and read the CSRF token off a page."""
 
+import io
 import re
 
 from aiohttp.test_utils import TestClient
+from PIL import Image
 
 from tests.web.conftest import PASSWORD
 
@@ -23,3 +25,10 @@ async def login(client: TestClient, username: str, password: str = PASSWORD) -> 
         allow_redirects=False,
     )
     return r.status
+
+
+def picture(fmt: str = "PNG", size: tuple[int, int] = (8, 6)) -> bytes:
+    """A small real image file."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (200, 30, 30)).save(out, fmt)
+    return out.getvalue()

@@ -172,7 +172,7 @@ async def test_a_zipped_shapefile_with_short_names(
 
 async def test_an_upload_over_the_limit_is_refused(app: App) -> None:
     app.settings.max_upload_bytes = 10_000  # the server takes at most this plus 1 MB
-    async with TestClient(TestServer(create_web_app(app))) as client:
+    async with TestClient(TestServer(create_web_app(app.web_context()))) as client:
         token = await admin_token(client)
         data = geojson(features(GRIDS)) + b" " * 1_100_000
         r = await client.post("/console/admin/grids", data=upload(token, "big.geojson", data))

@@ -1,22 +1,25 @@
 """Admin pages: API keys for Open311 clients, people and their invites."""
 
+import contextlib
+
 from aiohttp import web
 
 from dispatch import queries
-from dispatch.registration import create_api_key, create_invite
-from models import ApiKey, Person
+from dispatch.core.errors import NotFound
 from models.enums import Role
 from web.console import forms
-from web.console.base import app_of, gettext_of, render, requires
+from web.console.auth import client_address
+from web.console.base import gettext_of, render, requires, user_of
 from web.console.paging import Pager
+from web.context import context_of
 
 routes = web.RouteTableDef()
 
 
 async def _page(request: web.Request, **extra: str) -> web.Response:
-    app = app_of(request)
+    ctx = context_of(request)
     pager = Pager(request, path="/console/admin")
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         keys = await queries.people.api_keys(session)
         people = await queries.people.people(session, pager.offset, pager.limit)
     return render(request, "admin.html", {"keys": keys, "people": pager.page(people), **extra})
@@ -31,40 +34,41 @@ async def admin_home(request: web.Request) -> web.Response:
 @routes.post("/console/admin/apikeys")
 @requires(Role.ADMIN)
 async def new_api_key(request: web.Request) -> web.Response:
-    app = app_of(request)
+    ctx = context_of(request)
     form = await request.post()
     name = str(form.get("name") or "").strip()
     if not name:
         return await _page(request, error=gettext_of(request)("An API key needs a name."))
-    async with app.sessions() as session, session.begin():
-        key = await create_api_key(session, name, app.casework.clock())
+    key = await ctx.accounts.create_api_key(
+        user_of(request).actor, name, client_address(ctx, request)
+    )
     return await _page(request, new_key=key)
 
 
-@routes.post("/console/admin/apikeys/{id:\\d+}/revoke")
+@routes.post("/console/admin/apikeys/{id:\\d{1,9}}/revoke")
 @requires(Role.ADMIN)
 async def revoke_api_key(request: web.Request) -> web.Response:
-    app = app_of(request)
-    async with app.sessions() as session, session.begin():
-        key = await session.get(ApiKey, int(request.match_info["id"]))
-        if key is not None and key.revoked_at is None:
-            key.revoked_at = app.casework.clock()
+    ctx = context_of(request)
+    with contextlib.suppress(NotFound):  # gone, or never there: the list shows what is
+        await ctx.accounts.revoke_api_key(
+            user_of(request).actor, int(request.match_info["id"]), client_address(ctx, request)
+        )
     raise web.HTTPSeeOther("/console/admin")
 
 
 @routes.post("/console/admin/invites")
 @requires(Role.ADMIN)
 async def new_invite(request: web.Request) -> web.Response:
-    app = app_of(request)
+    ctx = context_of(request)
     form = await request.post()
     try:
         person_id = forms.required_int(form, "person_id")
     except forms.FormError as exc:
         return await _page(request, error=forms.problem(request, exc)[0])
-    async with app.sessions() as session, session.begin():
-        person = await session.get(Person, person_id)
-        if person is None:
-            raise web.HTTPSeeOther("/console/admin")
-        invite = await create_invite(session, app.casework.clock(), person=person)
-        code = invite.code
+    try:
+        code = await ctx.accounts.create_person_invite(
+            user_of(request).actor, person_id, client_address(ctx, request)
+        )
+    except NotFound:
+        raise web.HTTPSeeOther("/console/admin") from None
     return await _page(request, new_invite=code)

@@ -3,25 +3,24 @@ routing rules, and the working calendar."""
 
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
 from dispatch import queries
 from dispatch.administration import Administration, CategoryChange
 from dispatch.core.errors import DomainError
-from gridgov.app import App
 from models import GRID_LEVEL, Category
 from models.enums import CalendarDayKind, ClockStart, Role, TimeLimitUnit
 from web.console import choices, forms
-from web.console.base import app_of, error_page, gettext_of, locale_of, render, requires
+from web.console.base import error_page, gettext_of, locale_of, render, requires
 from web.console.paging import Pager
+from web.context import WebContext, context_of
 
 routes = web.RouteTableDef()
 RULES_PAGE = 100
 
 
-def _category_row(category: Category, app: App, locale: str) -> dict[str, Any]:
+def _category_row(category: Category, ctx: WebContext, locale: str) -> dict[str, Any]:
     return {
         "code": category.code,
         "main": category.parent_code is None,
@@ -31,7 +30,7 @@ def _category_row(category: Category, app: App, locale: str) -> dict[str, Any]:
         "clock_start": category.clock_start.value,
         "priority": category.priority,
         "department_id": category.default_department_id,
-        "department": app.casework.catalog.department_name(category.default_department_id, locale),
+        "department": ctx.casework.catalog.department_name(category.default_department_id, locale),
         "active": category.active,
     }
 
@@ -42,27 +41,27 @@ def _category_row(category: Category, app: App, locale: str) -> dict[str, Any]:
 @routes.get("/console/admin/categories")
 @requires(Role.ADMIN)
 async def categories(request: web.Request) -> web.Response:
-    app, locale = app_of(request), locale_of(request)
-    ordered = sorted(app.casework.catalog.categories.values(), key=lambda c: c.code)
-    rows = [_category_row(c, app, locale) for c in ordered]
+    ctx, locale = context_of(request), locale_of(request)
+    ordered = sorted(ctx.casework.catalog.categories.values(), key=lambda c: c.code)
+    rows = [_category_row(c, ctx, locale) for c in ordered]
     return render(request, "admin_categories.html", {"categories": rows})
 
 
 async def _category_page(
     request: web.Request, code: str, error: str = "", status: int = 200
 ) -> web.Response:
-    app, locale = app_of(request), locale_of(request)
-    category = app.casework.catalog.categories.get(code)
+    ctx, locale = context_of(request), locale_of(request)
+    category = ctx.casework.catalog.categories.get(code)
     if category is None:
         return error_page(request, 404, gettext_of(request)("No such category."))
     return render(
         request,
         "admin_category.html",
         {
-            "category": _category_row(category, app, locale),
+            "category": _category_row(category, ctx, locale),
             "units": [u.value for u in TimeLimitUnit],
             "clock_starts": [c.value for c in ClockStart],
-            "departments": choices.departments(app.casework.catalog, locale),
+            "departments": choices.departments(ctx.casework.catalog, locale),
             "error": error,
         },
         status,
@@ -89,7 +88,7 @@ async def save_category(request: web.Request) -> web.Response:
             default_department_id=forms.optional_int(form, "default_department_id"),
             active=forms.text(form, "active") == "on",
         )
-        await Administration(app_of(request).casework).update_category(code, change)
+        await Administration(context_of(request).casework).update_category(code, change)
     except (DomainError, forms.FormError) as exc:
         return await _category_page(request, code, *forms.problem(request, exc))
     raise web.HTTPSeeOther("/console/admin/categories")
@@ -99,15 +98,15 @@ async def save_category(request: web.Request) -> web.Response:
 
 
 async def _routing_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
-    app, locale = app_of(request), locale_of(request)
-    catalog = app.casework.catalog
+    ctx, locale = context_of(request), locale_of(request)
+    catalog = ctx.casework.catalog
     pager = Pager(request, size=RULES_PAGE, path="/console/admin/routing")
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         rules = pager.page(
             await queries.configuration.routing_rules(session, pager.offset, pager.limit)
         )
     areas = {a.code: a.name for a in catalog.areas.values()}
-    grids = app.casework.directory.info
+    grids = ctx.casework.directory.info
 
     def place(code: str, level: str) -> str:
         if level == GRID_LEVEL:
@@ -160,7 +159,7 @@ async def routing(request: web.Request) -> web.Response:
 async def add_rule(request: web.Request) -> web.Response:
     form = await request.post()
     try:
-        await Administration(app_of(request).casework).add_routing_rule(
+        await Administration(context_of(request).casework).add_routing_rule(
             forms.text(form, "category_code"),
             forms.text(form, "area_code"),
             forms.required_int(form, "department_id"),
@@ -170,11 +169,11 @@ async def add_rule(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther("/console/admin/routing")
 
 
-@routes.post("/console/admin/routing/{id:\\d+}/delete")
+@routes.post("/console/admin/routing/{id:\\d{1,9}}/delete")
 @requires(Role.ADMIN)
 async def delete_rule(request: web.Request) -> web.Response:
     try:
-        await Administration(app_of(request).casework).delete_routing_rule(
+        await Administration(context_of(request).casework).delete_routing_rule(
             int(request.match_info["id"])
         )
     except DomainError as exc:
@@ -187,8 +186,8 @@ async def delete_rule(request: web.Request) -> web.Response:
 
 def _year(request: web.Request) -> int:
     """The year asked for, or this year."""
-    app = app_of(request)
-    today = app.casework.clock().astimezone(ZoneInfo(app.settings.tz)).date()
+    ctx = context_of(request)
+    today = ctx.now().astimezone(ctx.settings.tz).date()
     try:
         year = int(request.query.get("year", today.year))
     except ValueError:
@@ -199,8 +198,8 @@ def _year(request: web.Request) -> int:
 async def _calendar_page(
     request: web.Request, year: int, error: str = "", status: int = 200
 ) -> web.Response:
-    app = app_of(request)
-    async with app.sessions() as session:
+    ctx = context_of(request)
+    async with ctx.sessions() as session:
         days = await queries.configuration.calendar_year(session, year)
         following = await queries.configuration.calendar_year(session, year + 1)
     return render(
@@ -231,7 +230,7 @@ def _calendar_url(year: int) -> str:
 @requires(Role.ADMIN)
 async def set_day(request: web.Request) -> web.Response:
     form = await request.post()
-    admin = Administration(app_of(request).casework)
+    admin = Administration(context_of(request).casework)
     try:
         day = forms.day(form, "day")
         kind = forms.choice(form, "kind", CalendarDayKind)
@@ -249,7 +248,7 @@ async def remove_day(request: web.Request) -> web.Response:
     except ValueError:
         return error_page(request, 404, gettext_of(request)("No such day."))
     try:
-        await Administration(app_of(request).casework).remove_calendar_day(day)
+        await Administration(context_of(request).casework).remove_calendar_day(day)
     except DomainError as exc:
         return await _calendar_page(request, day.year, *forms.problem(request, exc))
     raise web.HTTPSeeOther(_calendar_url(day.year))

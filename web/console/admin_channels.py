@@ -1,8 +1,6 @@
 """Admin pages for the chat side: group chats bound to offices and supervisors (with invites
 to bind more), and the outbox messages that could not be delivered."""
 
-from zoneinfo import ZoneInfo
-
 from aiohttp import web
 
 from dispatch import queries
@@ -10,8 +8,9 @@ from dispatch.administration import Administration
 from dispatch.core.errors import DomainError
 from models.enums import ChatKind, Role
 from web.console import choices, forms
-from web.console.base import app_of, locale_of, render, requires
+from web.console.base import locale_of, render, requires
 from web.console.paging import Pager
+from web.context import context_of
 
 routes = web.RouteTableDef()
 CHATS = "/console/admin/chats"
@@ -22,11 +21,11 @@ OUTBOX = "/console/admin/outbox"
 
 
 async def _chats_page(request: web.Request, status: int = 200, **extra: str) -> web.Response:
-    app, locale = app_of(request), locale_of(request)
-    catalog = app.casework.catalog
-    tz = ZoneInfo(app.settings.tz)
+    ctx, locale = context_of(request), locale_of(request)
+    catalog = ctx.casework.catalog
+    tz = ctx.settings.tz
     pager = Pager(request, path=CHATS)
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         bindings = pager.page(await queries.chats.chat_bindings(session, pager.offset, pager.limit))
     return render(
         request,
@@ -67,7 +66,7 @@ async def chat_invite(request: web.Request) -> web.Response:
     form = await request.post()
     try:
         kind = forms.choice(form, "kind", ChatKind)
-        code = await Administration(app_of(request).casework).create_chat_invite(
+        code = await Administration(context_of(request).casework).create_chat_invite(
             kind,
             department_id=forms.optional_int(form, "department_id"),
             area_id=forms.optional_int(form, "area_id"),
@@ -78,11 +77,11 @@ async def chat_invite(request: web.Request) -> web.Response:
     return await _chats_page(request, new_invite=code)
 
 
-@routes.post(f"{CHATS}/{{id:\\d+}}/delete")
+@routes.post(f"{CHATS}/{{id:\\d{{1,9}}}}/delete")
 @requires(Role.ADMIN)
 async def remove_chat(request: web.Request) -> web.Response:
     try:
-        await Administration(app_of(request).casework).remove_chat_binding(
+        await Administration(context_of(request).casework).remove_chat_binding(
             int(request.match_info["id"])
         )
     except DomainError as exc:
@@ -95,10 +94,10 @@ async def remove_chat(request: web.Request) -> web.Response:
 
 
 async def _outbox_page(request: web.Request, error: str = "", status: int = 200) -> web.Response:
-    app = app_of(request)
-    tz = ZoneInfo(app.settings.tz)
+    ctx = context_of(request)
+    tz = ctx.settings.tz
     pager = Pager(request, path=OUTBOX)
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         found = pager.page(await queries.outbox.undelivered(session, pager.offset, pager.limit))
         counts = await queries.outbox.outbox_counts(session)
     return render(
@@ -132,11 +131,13 @@ async def outbox(request: web.Request) -> web.Response:
     return await _outbox_page(request)
 
 
-@routes.post(f"{OUTBOX}/{{id:\\d+}}/retry")
+@routes.post(f"{OUTBOX}/{{id:\\d{{1,9}}}}/retry")
 @requires(Role.ADMIN)
 async def retry(request: web.Request) -> web.Response:
     try:
-        await Administration(app_of(request).casework).retry_message(int(request.match_info["id"]))
+        await Administration(context_of(request).casework).retry_message(
+            int(request.match_info["id"])
+        )
     except DomainError as exc:
         return await _outbox_page(request, *forms.problem(request, exc))
     raise web.HTTPSeeOther(OUTBOX)

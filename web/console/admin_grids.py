@@ -8,7 +8,6 @@ from dataclasses import asdict
 from pathlib import Path, PurePath
 from typing import Any
 from urllib.parse import unquote
-from zoneinfo import ZoneInfo
 
 from aiohttp import web
 
@@ -19,7 +18,8 @@ from geo.errors import GridLayerError
 from geo.grids import GridFields
 from models.enums import Role
 from web.console import forms
-from web.console.base import app_of, gettext_of, render, requires
+from web.console.base import gettext_of, render, requires
+from web.context import context_of
 
 routes = web.RouteTableDef()
 GRIDS = "/console/admin/grids"
@@ -28,16 +28,16 @@ UPLOAD_SUFFIXES = (".geojson", ".json", ".gpkg", ".zip")
 
 
 async def _page(request: web.Request, status: int = 200, **extra: Any) -> web.Response:
-    app = app_of(request)
-    tz = ZoneInfo(app.settings.tz)
-    async with app.sessions() as session:
+    ctx = context_of(request)
+    tz = ctx.settings.tz
+    async with ctx.sessions() as session:
         layers = await queries.configuration.grid_layers(session)
     return render(
         request,
         "admin_grids.html",
         {
-            "layer_id": app.casework.directory.layer_id,
-            "grids": len(app.casework.directory.info),
+            "layer_id": ctx.casework.directory.layer_id,
+            "grids": len(ctx.casework.directory.info),
             "layers": [
                 {
                     "id": layer.id,
@@ -92,7 +92,7 @@ def _fields(form: forms.Form) -> GridFields:
 
 async def _import(request: web.Request, form: forms.Form) -> LayerImport:
     field, name, suffix = _upload(form)
-    admin = Administration(app_of(request).casework)
+    admin = Administration(context_of(request).casework)
     with tempfile.TemporaryDirectory(prefix="gridgov-layer-") as folder:
         path = Path(folder) / f"upload{suffix}"
         await asyncio.to_thread(_save, field, path)

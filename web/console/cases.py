@@ -18,9 +18,10 @@ from dispatch.intake import PhotoRef
 from models import Case
 from models.enums import Role
 from web.console import filters, forms, timeline
-from web.console.base import app_of, error_page, gettext_of, locale_of, render, requires, user_of
+from web.console.base import error_page, gettext_of, locale_of, render, requires, user_of
 from web.console.paging import Pager
-from web.media import UploadRejected, media_url, save_upload
+from web.context import WebContext, context_of
+from web.media import UploadRejected, console_url, discard, store_upload
 
 routes = web.RouteTableDef()
 QUEUE_TITLES = {
@@ -58,13 +59,13 @@ PARAMS = {
 async def inbox(request: web.Request) -> web.Response:
     """Every list of cases: filters and order live in the URL, so a list can be bookmarked,
     shared and exported as it is shown."""
-    app, user = app_of(request), user_of(request)
-    now = app.casework.clock()
-    chosen = filters.read(request, app.casework.catalog, ZoneInfo(app.settings.tz))
+    ctx, user = context_of(request), user_of(request)
+    now = ctx.now()
+    chosen = filters.read(request, ctx.casework.catalog, ctx.settings.tz)
     if chosen.text and (found := await _exact_number(request, chosen.text)):
         raise web.HTTPSeeOther(f"/console/cases/{found}")
     pager = Pager(request)
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         total, rows = await queries.cases.case_list(
             session, user.actor, now, chosen, pager.offset, pager.size
         )
@@ -74,11 +75,11 @@ async def inbox(request: web.Request) -> web.Response:
         request,
         "inbox.html",
         {
-            "cases": [_row(app, c, now, loc) for c in page.rows],
+            "cases": [_row(ctx, c, now, loc) for c in page.rows],
             "page": page,
             "chosen": chosen,
             "query": dict(request.query),
-            "form": filters.options(app.casework.catalog, loc),
+            "form": filters.options(ctx.casework.catalog, loc),
             "sort_links": filters.sort_links(request, chosen),
             "export": str(request.rel_url.with_path("/console/cases.csv")),
         },
@@ -87,7 +88,7 @@ async def inbox(request: web.Request) -> web.Response:
 
 async def _exact_number(request: web.Request, text: str) -> str | None:
     """A search for a case number the user may see goes straight to that case."""
-    async with app_of(request).sessions() as session:
+    async with context_of(request).sessions() as session:
         return await session.scalar(
             select(Case.number).where(
                 Case.number == text, queries.cases.visible_to(user_of(request).actor)
@@ -98,11 +99,11 @@ async def _exact_number(request: web.Request, text: str) -> str | None:
 @routes.get("/console/cases.csv")
 async def export_cases(request: web.Request) -> web.Response:
     """The filtered list as a spreadsheet (UTF-8 with BOM, for Excel), up to EXPORT_LIMIT."""
-    app, user = app_of(request), user_of(request)
+    ctx, user = context_of(request), user_of(request)
     _ = gettext_of(request)
-    now, loc = app.casework.clock(), locale_of(request)
-    chosen = filters.read(request, app.casework.catalog, ZoneInfo(app.settings.tz))
-    async with app.sessions() as session:
+    now, loc = ctx.now(), locale_of(request)
+    chosen = filters.read(request, ctx.casework.catalog, ctx.settings.tz)
+    async with ctx.sessions() as session:
         _total, rows = await queries.cases.case_list(
             session, user.actor, now, chosen, 0, EXPORT_LIMIT
         )
@@ -110,7 +111,7 @@ async def export_cases(request: web.Request) -> web.Response:
     writer = csv.writer(out)
     writer.writerow([_(label) for _key, label in EXPORT_COLUMNS])
     for case in rows:
-        row = _row(app, case, now, loc)
+        row = _row(ctx, case, now, loc)
         row["status"], row["light"] = _(row["status"]), _(row["light"]) if row["light"] else ""
         writer.writerow([row[key] for key, _label in EXPORT_COLUMNS])
     return web.Response(
@@ -121,12 +122,12 @@ async def export_cases(request: web.Request) -> web.Response:
     )
 
 
-def _row(app: Any, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
+def _row(ctx: WebContext, case: Case, now: datetime, locale: str = "zh_CN") -> dict[str, Any]:
     """What a list or the case page shows of a case; never the reporter's identity."""
-    tz = ZoneInfo(app.settings.tz)
-    catalog = app.casework.catalog
+    tz = ctx.settings.tz
+    catalog = ctx.casework.catalog
     category = catalog.categories_by_id[case.category_id]
-    light = app.casework.light(case, now) or ""
+    light = ctx.casework.light(case, now) or ""
     return {
         "id": case.id,
         "number": case.number,
@@ -183,10 +184,10 @@ def available_actions(user: Any, case: Case) -> list[Action]:
 
 
 async def _visible_case(request: web.Request) -> Case | web.Response:
-    app, user = app_of(request), user_of(request)
+    ctx, user = context_of(request), user_of(request)
     _ = gettext_of(request)
     number = request.match_info["number"]
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         case = await queries.cases.case_by_number(session, number)
         if case is None:
             return error_page(request, 404, _("No such case."))
@@ -206,24 +207,26 @@ async def _case_page(
     typed: dict[str, str] | None = None,
 ) -> web.Response:
     """The case page; after a failed step it shows the error and keeps what was typed."""
-    app, user = app_of(request), user_of(request)
-    now = app.casework.clock()
-    tz = ZoneInfo(app.settings.tz)
-    async with app.sessions() as session:
+    ctx, user = context_of(request), user_of(request)
+    now = ctx.now()
+    tz = ctx.settings.tz
+    async with ctx.sessions() as session:
         events = await queries.cases.timeline(session, case.id)
-    catalog, loc = app.casework.catalog, locale_of(request)
+    catalog, loc = ctx.casework.catalog, locale_of(request)
+    # Stored photos are shown; a client's link is only a link (no tracking pixel).
     photos: dict[str, list[str]] = {}
     for a in case.attachments:
-        if (url := media_url(app.settings, a.storage, a.ref)) is not None:
-            photos.setdefault(a.purpose, []).append(url)
+        if a.storage == "local":
+            photos.setdefault(a.purpose, []).append(console_url(a.ref))
     done = request.query.get("done", "")
     return render(
         request,
         "case.html",
         {
-            "case": _row(app, case, now, loc),
+            "case": _row(ctx, case, now, loc),
             "events": timeline.entries(events, catalog, tz, loc, gettext_of(request)),
             "photos": [(p, photos[p]) for p in PHOTO_ORDER if p in photos],
+            "links": [a.ref for a in case.attachments if a.storage == "url"],
             "actions": [(a.value, PARAMS.get(a, "")) for a in available_actions(user, case)],
             "departments": sorted(catalog.departments.values(), key=lambda d: d.code),
             "error": error,
@@ -247,10 +250,10 @@ async def _command(request: web.Request, action: Action, form: Any) -> StepComma
     form leaves it out (the use case then names what is missing)."""
     kind = PARAMS.get(action)
     if kind == "department" and form.get("department_id"):
-        department_id = int(form["department_id"])
+        department_id = forms.required_int(form, "department_id")
         return TransferTo(department_id) if action is Action.TRANSFER else DispatchTo(department_id)
     if kind == "until" and form.get("until"):
-        tz = ZoneInfo(app_of(request).settings.tz)
+        tz = ZoneInfo(context_of(request).settings.tz)
         return RequestExtension(datetime.fromisoformat(form["until"]).replace(tzinfo=tz))
     if kind == "into":
         into = await _merge_target(request, str(form.get("into") or ""))
@@ -263,7 +266,7 @@ async def _merge_target(request: web.Request, number: str) -> int | None:
     number = number.strip().lstrip("#")
     if not number:
         return None
-    async with app_of(request).sessions() as session:
+    async with context_of(request).sessions() as session:
         found = await session.scalar(
             select(Case.id).where(
                 Case.number == number, queries.cases.visible_to(user_of(request).actor)
@@ -281,24 +284,23 @@ async def act(request: web.Request) -> web.Response:
     case = await _visible_case(request)
     if isinstance(case, web.Response):
         return case
-    app, user = app_of(request), user_of(request)
+    ctx, user = context_of(request), user_of(request)
     _ = gettext_of(request)
     form = await request.post()
+    photos: list[PhotoRef] = []
     try:
         action = Action(str(form.get("action")))
         command = await _command(request, action, form)
-        photos: list[PhotoRef] = []
+        version = forms.required_int(form, "version")
         photo = form.get("photo")
         if isinstance(photo, web.FileField) and photo.filename:
-            photos.append(save_upload(app.settings, photo, "console"))
-        await app.casework.steps.act(
-            command,
-            case.id,
-            user.person.id,
-            str(form.get("note") or ""),
-            int(str(form.get("version"))),
-            photos,
-        )
+            photos.append(await store_upload(ctx.settings, photo, "console"))
+        note = str(form.get("note") or "")
+        try:
+            await ctx.casework.steps.act(command, case.id, user.person.id, note, version, photos)
+        except BaseException:
+            discard(ctx.settings, photos)  # the step was not recorded: nothing refers to them
+            raise
     except PermissionDenied as exc:
         return error_page(request, 403, explain(exc, locale_of(request)))
     except DomainError as exc:
@@ -322,15 +324,15 @@ def _typed(form: Any) -> dict[str, str]:
 @requires(Role.DISPATCHER, Role.ADMIN)
 async def queue(request: web.Request) -> web.Response:
     """Each section pages on its own (`?to_file=2`), keeping the others where they are."""
-    app, user = app_of(request), user_of(request)
-    now, loc = app.casework.clock(), locale_of(request)
+    ctx, user = context_of(request), user_of(request)
+    now, loc = ctx.now(), locale_of(request)
     sections = []
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         for key, title in QUEUE_TITLES.items():
             pager = Pager(request, param=key)
             total, found = await queries.cases.queue_section(
                 session, user.actor, key, pager.offset, pager.limit
             )
             page = pager.page(found, total)
-            sections.append((key, title, page, [_row(app, c, now, loc) for c in page.rows]))
+            sections.append((key, title, page, [_row(ctx, c, now, loc) for c in page.rows]))
     return render(request, "queue.html", {"sections": sections})

@@ -4,7 +4,6 @@ charts, and its CSV export (UTF-8 with BOM so that Excel reads the Chinese text)
 import csv
 import io
 from datetime import date, datetime, time, timedelta
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -13,7 +12,8 @@ from dispatch import queries
 from dispatch.assessment import Dimension, Figures, figures
 from models.enums import Role
 from web.console import overview
-from web.console.base import app_of, gettext_of, locale_of, render, requires, user_of
+from web.console.base import gettext_of, locale_of, render, requires, user_of
+from web.context import WebContext, context_of
 
 routes = web.RouteTableDef()
 DEFAULT_DAYS = 30
@@ -59,8 +59,8 @@ def _bounds(start: date, end: date, tz: ZoneInfo) -> tuple[datetime, datetime]:
     )
 
 
-def _name(app: Any, dimension: Dimension, key: int | None, locale: str) -> str:
-    catalog = app.casework.catalog
+def _name(ctx: WebContext, dimension: Dimension, key: int | None, locale: str) -> str:
+    catalog = ctx.casework.catalog
     if key is None:
         return "—"
     if dimension is Dimension.DEPARTMENT:
@@ -80,19 +80,19 @@ def _value(f: Figures, column: str) -> str:
 
 
 async def _table(request: web.Request) -> tuple[date, date, Dimension, list[list[str]]]:
-    app, user = app_of(request), user_of(request)
-    tz = ZoneInfo(app.settings.tz)
-    now = app.casework.clock()
+    ctx, user = context_of(request), user_of(request)
+    tz = ctx.settings.tz
+    now = ctx.now()
     start, end, dimension = _period(request, tz, now.astimezone(tz).date())
     lo, hi = _bounds(start, end, tz)
     area = user.actor.area_id
     keys = None
     if area is not None and dimension is not Dimension.DEPARTMENT:
-        keys = [a.id for a in app.casework.catalog.areas.values() if area in (a.id, a.parent_id)]
-    async with app.sessions() as session:
+        keys = [a.id for a in ctx.casework.catalog.areas.values() if area in (a.id, a.parent_id)]
+    async with ctx.sessions() as session:
         rows = await figures(session, dimension, lo, hi, now, keys=keys)
     table = [
-        [_name(app, dimension, f.key, locale_of(request)), *(_value(f, c) for c, _ in COLUMNS)]
+        [_name(ctx, dimension, f.key, locale_of(request)), *(_value(f, c) for c, _ in COLUMNS)]
         for f in rows
     ]
     return start, end, dimension, table
@@ -121,9 +121,9 @@ async def dashboard(request: web.Request) -> web.Response:
 @requires(*VIEWERS)
 async def wall(request: web.Request) -> web.Response:
     """The dashboard for the command centre's screen: large, dark, refreshing itself."""
-    app = app_of(request)
-    tz = ZoneInfo(app.settings.tz)
-    start, end, _dimension = _period(request, tz, app.casework.clock().astimezone(tz).date())
+    ctx = context_of(request)
+    tz = ctx.settings.tz
+    start, end, _dimension = _period(request, tz, ctx.now().astimezone(tz).date())
     context = await overview.build(request, start, end)
     return render(request, "wall.html", {**context, "refresh_s": WALL_REFRESH_S})
 
@@ -153,7 +153,7 @@ async def export_csv(request: web.Request) -> web.Response:
 @requires(*Role)  # every console user: the case page's map shows them too
 async def grid_outlines(request: web.Request) -> web.Response:
     """The grid layer in force, the map's base (there are no tiles offline)."""
-    directory = app_of(request).casework.directory
+    directory = context_of(request).casework.directory
     return web.Response(
         body=directory.outlines,
         content_type="application/geo+json",
@@ -164,9 +164,9 @@ async def grid_outlines(request: web.Request) -> web.Response:
 @routes.get("/console/map.json")
 @requires(*VIEWERS)
 async def open_cases(request: web.Request) -> web.Response:
-    app, user = app_of(request), user_of(request)
-    now = app.casework.clock()
-    async with app.sessions() as session:
+    ctx, user = context_of(request), user_of(request)
+    now = ctx.now()
+    async with ctx.sessions() as session:
         rows = await queries.cases.open_cases_on_map(session, user.actor)
     return web.json_response(
         [
@@ -175,7 +175,7 @@ async def open_cases(request: web.Request) -> web.Response:
                 "lon": c.lon,
                 "lat": c.lat,
                 "status": c.status.value,
-                "light": app.casework.light(c, now) or "none",
+                "light": ctx.casework.light(c, now) or "none",
             }
             for c in rows
         ]

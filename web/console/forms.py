@@ -12,6 +12,7 @@ from web.console.base import gettext_of, locale_of
 
 E = TypeVar("E", bound=StrEnum)
 Form = MultiDictProxy[Any]
+MAX_INT = 2**31 - 1  # the database's integer columns
 
 
 def N_(message: str) -> str:
@@ -37,9 +38,12 @@ def optional_int(form: Form, name: str) -> int | None:
     if not value:
         return None
     try:
-        return int(value)
+        number = int(value)
     except ValueError:
         raise FormError(N_("“%(value)s” is not a whole number."), value=value) from None
+    if not -MAX_INT <= number <= MAX_INT:
+        raise FormError(N_("“%(value)s” is out of range."), value=value)
+    return number
 
 
 def required_int(form: Form, name: str) -> int:

@@ -15,9 +15,10 @@ from dispatch.assessment import Dimension, Figures, figures
 from dispatch.catalog import Catalog
 from dispatch.core.actors import Actor
 from models.enums import AreaLevel
-from web.console.base import NAV, app_of, gettext_of, locale_of, user_of
+from web.console.base import NAV, gettext_of, locale_of, user_of
 from web.console.cases import _row
 from web.console.paging import Pager
+from web.context import context_of
 
 OVERDUE_PAGE = 10  # the dashboard lists the worst; the full list is a filter of the inbox
 
@@ -145,22 +146,24 @@ def _day_series(
 
 async def build(request: web.Request, start: date, end: date) -> dict[str, Any]:
     """Everything the dashboard and the wall show for [start, end] (whole local days)."""
-    app, user = app_of(request), user_of(request)
-    catalog, locale = app.casework.catalog, locale_of(request)
+    ctx, user = context_of(request), user_of(request)
+    catalog, locale = ctx.casework.catalog, locale_of(request)
     _ = gettext_of(request)
-    tz = ZoneInfo(app.settings.tz)
-    now = app.casework.clock()
+    tz = ctx.settings.tz
+    now = ctx.now()
     lo, hi = _bounds(start, end, tz)
     length = (end - start).days + 1
     before_lo, before_hi = _bounds(start - timedelta(days=length), start - timedelta(days=1), tz)
     dimension, keys = _scope(user.actor, catalog)
     pager = Pager(request, param="overdue", size=OVERDUE_PAGE)
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         nav = request.get(NAV) or await queries.cases.nav_counts(session, user.actor, now)
         current = await figures(session, dimension, lo, hi, now, keys=keys)
         previous = await figures(session, dimension, before_lo, before_hi, now, keys=keys)
         offices = await figures(session, Dimension.DEPARTMENT, lo, hi, now)
-        days = await queries.statistics.daily_counts(session, user.actor, lo, hi, app.settings.tz)
+        days = await queries.statistics.daily_counts(
+            session, user.actor, lo, hi, ctx.settings.tz.key
+        )
         by_category = await queries.statistics.received_by_category(session, user.actor, lo, hi)
         total, found = await queries.cases.overdue(
             session, user.actor, now, pager.offset, pager.limit
@@ -207,5 +210,5 @@ async def build(request: web.Request, start: date, end: date) -> dict[str, Any]:
         "start": start.isoformat(),
         "end": end.isoformat(),
         "overdue": overdue,
-        "overdue_rows": [_row(app, c, now, locale) for c in overdue.rows],
+        "overdue_rows": [_row(ctx, c, now, locale) for c in overdue.rows],
     }

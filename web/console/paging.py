@@ -9,6 +9,7 @@ from aiohttp import web
 from yarl import URL
 
 PAGE_SIZE = 50
+MAX_PAGE = 100_000  # further pages are shown as the last one asked for
 T = TypeVar("T")
 
 
@@ -39,7 +40,7 @@ class Pager:
             number = int(request.query.get(param, "1"))
         except ValueError:
             number = 1
-        self.number = max(number, 1)
+        self.number = min(max(number, 1), MAX_PAGE)
 
     @property
     def offset(self) -> int:

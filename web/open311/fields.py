@@ -6,11 +6,11 @@ from zoneinfo import ZoneInfo
 
 from dispatch.catalog import Catalog
 from dispatch.queries.service_requests import CLOSED_STATUSES, ServiceRequestView
-from gridgov.settings import Settings
 from models import Category
 from models.enums import CaseStatus
+from web.context import WebSettings
 from web.i18n import Translate
-from web.media import media_url
+from web.media import signed_url
 
 # Why a case is where it is, in words for the public (translated).
 STATUS_NOTES = {
@@ -77,12 +77,24 @@ def _closed_at(case: ServiceRequestView) -> datetime | None:
     return None
 
 
+def _media_url(settings: WebSettings, storage: str, ref: str, now: datetime) -> str | None:
+    """A signed, expiring link to a stored photo, or the link the client gave."""
+    if storage == "local":
+        return signed_url(settings, ref, now)
+    return ref if storage == "url" else None
+
+
 def service_request(
-    case: ServiceRequestView, catalog: Catalog, settings: Settings, locale: str, _: Translate
+    case: ServiceRequestView,
+    catalog: Catalog,
+    settings: WebSettings,
+    now: datetime,
+    locale: str,
+    _: Translate,
 ) -> dict[str, Any]:
-    tz = ZoneInfo(settings.tz)
+    tz = settings.tz
     category = catalog.categories_by_id[case.category_id]
-    media = [media_url(settings, a.storage, a.ref) for a in case.attachments]
+    media = [_media_url(settings, a.storage, a.ref, now) for a in case.attachments]
     return {
         "service_request_id": case.number,
         "status": "closed" if case.status in CLOSED_STATUSES else "open",

@@ -1,36 +1,40 @@
 """The Open311 GeoReport v2 endpoints under /open311/v2/, in JSON and XML."""
 
+import asyncio
+import hashlib
 import math
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
-from multidict import MultiDictProxy
+from multidict import MultiMapping
 
 from dispatch.core.errors import DomainError, NotFound, OutsideJurisdiction, explain
 from dispatch.intake import MAX_DESCRIPTION, PhotoRef, ReportDraft
 from dispatch.queries.service_requests import RequestFilter, service_request, service_requests
 from dispatch.registration import api_key_for
-from gridgov.app import App
-from models import Category
+from models import ApiKey, Category
 from models.enums import CaseSource, LocationStatus
-from web.health import APP_KEY
+from web.context import WebContext, context_of
 from web.i18n import choose_locale, translator
-from web.media import UploadRejected, save_upload
+from web.media import UploadRejected, discard, store_image
 from web.open311 import fields
+from web.open311.form import Open311Form, read_form
 from web.open311.render import FORMATS, Open311Error, error_response, respond
 
 PREFIX = "/open311/v2"
 SPEC_URL = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
+MIN_YEAR, MAX_YEAR = 1970, 2999  # the dates a filter may name
+IDEMPOTENCY_KEY = re.compile(r"[\x21-\x7e]{1,255}")
 DEFAULT_RANGE = timedelta(days=90)
 CONTACT_FIELDS = ("email", "phone", "first_name", "last_name", "device_id", "account_id")
 ATTRIBUTE_KEY = re.compile(r"^attribute\[([^\]]+)\](\[\])?$")
 
-Handler = Callable[[web.Request, App, str], Awaitable[web.Response]]
+Handler = Callable[[web.Request, WebContext, str], Awaitable[web.Response]]
 
 
 def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response]]:
@@ -38,10 +42,10 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response
 
     async def wrapped(request: web.Request) -> web.Response:
         fmt = request.match_info["fmt"]
-        app = request.app[APP_KEY]
-        locale = choose_locale(request, app.settings.default_locale)
+        ctx = context_of(request)
+        locale = choose_locale(request, ctx.settings.default_locale)
         try:
-            return await handler(request, app, fmt)
+            return await handler(request, ctx, fmt)
         except Open311Error as exc:
             return error_response(fmt, exc)
         except NotFound as exc:
@@ -52,20 +56,26 @@ def endpoint(handler: Handler) -> Callable[[web.Request], Awaitable[web.Response
     return wrapped
 
 
-def _locale(request: web.Request, app: App) -> str:
-    return choose_locale(request, app.settings.default_locale)
+def error_answer(request: web.Request, status: int, message: str) -> web.Response:
+    """An error met outside the handlers (an unreadable request), as the spec's error list."""
+    fmt = "xml" if request.path.endswith(".xml") else "json"
+    return error_response(fmt, Open311Error(status, message))
 
 
-def _service_category(app: App, code: str) -> Category:
-    category = app.casework.catalog.categories.get(code)
+def _locale(request: web.Request, ctx: WebContext) -> str:
+    return choose_locale(request, ctx.settings.default_locale)
+
+
+def _service_category(ctx: WebContext, code: str) -> Category:
+    category = ctx.casework.catalog.categories.get(code)
     if category is None or not category.active or category.parent_code is None:
         raise Open311Error(404, f"service_code {code} was not found")
     return category
 
 
 @endpoint
-async def discovery(request: web.Request, app: App, fmt: str) -> web.Response:
-    base = app.settings.public_url.rstrip("/") + PREFIX
+async def discovery(request: web.Request, ctx: WebContext, fmt: str) -> web.Response:
+    base = ctx.settings.public_url.rstrip("/") + PREFIX
     return respond(
         fmt,
         "discovery",
@@ -87,9 +97,9 @@ async def discovery(request: web.Request, app: App, fmt: str) -> web.Response:
 
 
 @endpoint
-async def services(request: web.Request, app: App, fmt: str) -> web.Response:
-    catalog = app.casework.catalog
-    locale = _locale(request, app)
+async def services(request: web.Request, ctx: WebContext, fmt: str) -> web.Response:
+    catalog = ctx.casework.catalog
+    locale = _locale(request, ctx)
     listed = sorted(
         (c for c in catalog.categories.values() if c.active and c.parent_code is not None),
         key=lambda c: c.code,
@@ -98,12 +108,12 @@ async def services(request: web.Request, app: App, fmt: str) -> web.Response:
 
 
 @endpoint
-async def service_definition(request: web.Request, app: App, fmt: str) -> web.Response:
-    category = _service_category(app, request.match_info["code"])
+async def service_definition(request: web.Request, ctx: WebContext, fmt: str) -> web.Response:
+    category = _service_category(ctx, request.match_info["code"])
     return respond(fmt, "service_definition", fields.service_definition(category))
 
 
-def _attributes(category: Category, form: MultiDictProxy[Any]) -> list[str]:
+def _attributes(category: Category, form: MultiMapping[str]) -> list[str]:
     """Checks attribute[code]=value against the service definition; returns description lines
     ("question: answer"), since the answers have no column of their own. Attributes that are
     not variable are information for the client and take no answer."""
@@ -154,64 +164,91 @@ def _is_number(text: str) -> bool:
         return False
 
 
-def _coordinate(form: MultiDictProxy[Any], name: str) -> float:
+def _coordinate(form: MultiMapping[str], name: str) -> float:
     try:
         return float(form[name])
     except (KeyError, TypeError, ValueError):
         raise Open311Error(400, f"{name} must be a number") from None
 
 
-def _photos(app: App, form: MultiDictProxy[Any]) -> list[PhotoRef]:
+async def _photos(ctx: WebContext, form: Open311Form) -> list[PhotoRef]:
     photos = []
-    media = form.get("media")
-    if isinstance(media, web.FileField):
+    if form.media is not None:
         try:
-            photos.append(save_upload(app.settings, media, "open311"))
+            data = form.media.read()
+            photos.append(await asyncio.to_thread(store_image, ctx.settings, data, "open311"))
         except UploadRejected as exc:
             raise Open311Error(400, f"media: {exc}") from None
-    link = form.get("media_url")
-    if isinstance(link, str) and link.strip():
-        if not re.match(r"^https?://", link.strip()) or len(link.strip()) > 255:
+    link = form.fields.get("media_url", "").strip()
+    if link:
+        if not re.match(r"^https?://", link) or len(link) > 255:
             raise Open311Error(400, "media_url must be an http(s) URL of at most 255 characters")
-        photos.append(PhotoRef("url", link.strip(), "image/*"))
+        photos.append(PhotoRef("url", link, "image/*"))
     return photos
 
 
-async def _form(request: web.Request) -> MultiDictProxy[Any]:
-    try:
-        return await request.post()
-    except web.HTTPRequestEntityTooLarge:
-        raise Open311Error(400, "the request is larger than the upload limit") from None
+def _idempotency_ref(request: web.Request, api_key: ApiKey) -> str | None:
+    """The case's external reference for the client's Idempotency-Key: a repeat of the key
+    (by the same client) finds the case the first request created."""
+    key = request.headers.get("Idempotency-Key")
+    if key is None:
+        return None
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        raise Open311Error(400, "Idempotency-Key must be 1 to 255 printable ASCII characters")
+    return "open311:" + hashlib.sha256(f"{api_key.id}:{key}".encode()).hexdigest()[:48]
 
 
 @endpoint
-async def create_request(request: web.Request, app: App, fmt: str) -> web.Response:
-    form = await _form(request)
-    key = form.get("api_key") or request.query.get("api_key") or ""
-    async with app.sessions() as session:
-        api_key = await api_key_for(session, key) if isinstance(key, str) and key else None
-    if api_key is None:
-        raise Open311Error(403, "Invalid api_key received -- can't proceed with create_request.")
-    code = form.get("service_code")
-    if not isinstance(code, str) or not code.strip():
+async def create_request(request: web.Request, ctx: WebContext, fmt: str) -> web.Response:
+    """The api_key is checked before the body is read when it is in the query string, and as
+    soon as its field arrives in a multipart body."""
+    found: list[ApiKey] = []
+
+    async def check_key(key: str) -> bool:
+        async with ctx.sessions() as session:
+            api_key = await api_key_for(session, key) if key else None
+        found[:] = [api_key] if api_key else []
+        return api_key is not None
+
+    refused = Open311Error(403, "Invalid api_key received -- can't proceed with create_request.")
+    in_query = request.query.get("api_key")
+    if in_query is not None and not await check_key(in_query):
+        raise refused
+    form = await read_form(request, check_key, ctx.settings.max_upload_bytes)
+    try:
+        if in_query is None and not form.key_checked:
+            await check_key(form.fields.get("api_key", ""))
+        if not found:
+            raise refused
+        return await _create(request, ctx, fmt, form, found[0])
+    finally:
+        form.close()
+
+
+async def _create(
+    request: web.Request, ctx: WebContext, fmt: str, form: Open311Form, api_key: ApiKey
+) -> web.Response:
+    fields_ = form.fields
+    code = fields_.get("service_code", "").strip()
+    if not code:
         raise Open311Error(400, "service_code was not provided")
-    category = _service_category(app, code.strip())
-    if not form.get("lat") or not form.get("long"):
+    category = _service_category(ctx, code)
+    if not fields_.get("lat") or not fields_.get("long"):
         raise Open311Error(
             400, "lat and long are required: this endpoint does not geocode addresses"
         )
-    lat, lon = _coordinate(form, "lat"), _coordinate(form, "long")
-    description = str(form.get("description") or "")
+    lat, lon = _coordinate(fields_, "lat"), _coordinate(fields_, "long")
+    description = fields_.get("description", "")
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(400, f"description is longer than {MAX_DESCRIPTION} characters")
-    extra = _attributes(category, form)
+    extra = _attributes(category, fields_)
     description = "\n".join([description.strip(), *extra]).strip()
     if len(description) > MAX_DESCRIPTION:
         raise Open311Error(
             400, f"description and attributes together are longer than {MAX_DESCRIPTION} characters"
         )
     contact: dict[str, Any] = {
-        name: str(form[name]) for name in CONTACT_FIELDS if str(form.get(name) or "").strip()
+        name: fields_[name] for name in CONTACT_FIELDS if fields_.get(name, "").strip()
     }
     contact["client"] = api_key.name
     draft = ReportDraft(
@@ -220,15 +257,23 @@ async def create_request(request: web.Request, app: App, fmt: str) -> web.Respon
         lat=lat,
         category_code=category.code,
         description=description,
-        address=str(form.get("address_string") or ""),
+        address=fields_.get("address_string", ""),
         reporter_contact=contact,
+        external_ref=_idempotency_ref(request, api_key),
     )
     draft.validate()  # before any upload is stored
-    location = app.casework.directory.locate(lon, lat)
+    location = ctx.casework.directory.locate(lon, lat)
     if location is None or location.status == LocationStatus.OUTSIDE:
         raise OutsideJurisdiction(lon=lon, lat=lat)
-    draft.photos = _photos(app, form)
-    result = await app.casework.intake.report(draft)
+    draft.photos = await _photos(ctx, form)
+    try:
+        result = await ctx.casework.intake.report(draft)
+    except BaseException:
+        discard(ctx.settings, draft.photos)  # no report refers to them
+        raise
+    if not result.created:
+        discard(ctx.settings, draft.photos)  # a repeat: the first request's case stands
+    first_contact = result.case.reporter_contact or {}
     return respond(
         fmt,
         "service_requests",
@@ -236,7 +281,7 @@ async def create_request(request: web.Request, app: App, fmt: str) -> web.Respon
             {
                 "service_request_id": result.case.number,
                 "service_notice": None,
-                "account_id": contact.get("account_id"),
+                "account_id": first_contact.get("account_id"),
             }
         ],
     )
@@ -247,11 +292,15 @@ def _date(value: str | None, name: str, tz: ZoneInfo) -> datetime | None:
         return None
     try:
         parsed = datetime.fromisoformat(value.strip().replace(" ", "+"))
-    except ValueError:
+        parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+        parsed.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise Open311Error(
             400, f"{name} is not a w3 date-time, e.g. 2010-01-01T00:00:00Z"
         ) from None
-    return parsed if parsed.tzinfo else parsed.replace(tzinfo=tz)
+    if not MIN_YEAR <= parsed.year <= MAX_YEAR:
+        raise Open311Error(400, f"{name} must lie between {MIN_YEAR} and {MAX_YEAR}")
+    return parsed
 
 
 def _list(value: str | None) -> list[str]:
@@ -259,9 +308,9 @@ def _list(value: str | None) -> list[str]:
 
 
 @endpoint
-async def list_requests(request: web.Request, app: App, fmt: str) -> web.Response:
+async def list_requests(request: web.Request, ctx: WebContext, fmt: str) -> web.Response:
     q = request.query
-    tz = ZoneInfo(app.settings.tz)
+    tz = ctx.settings.tz
     start, end = (
         _date(q.get("start_date"), "start_date", tz),
         _date(q.get("end_date"), "end_date", tz),
@@ -271,13 +320,13 @@ async def list_requests(request: web.Request, app: App, fmt: str) -> web.Respons
     if start and end and end - start > DEFAULT_RANGE:
         raise Open311Error(400, "the date range may not span more than 90 days")
     if end is None:
-        end = start + DEFAULT_RANGE if start else app.casework.clock()
+        end = start + DEFAULT_RANGE if start else ctx.now()
     start = start or end - DEFAULT_RANGE
     statuses = _list(q.get("status"))
     if any(s not in ("open", "closed") for s in statuses):
         raise Open311Error(400, "status must be open or closed")
     codes = _list(q.get("service_code"))
-    catalog = app.casework.catalog
+    catalog = ctx.casework.catalog
     missing = [c for c in codes if c not in catalog.categories]
     if missing:
         raise Open311Error(404, f"service_code {missing[0]} was not found")
@@ -289,34 +338,36 @@ async def list_requests(request: web.Request, app: App, fmt: str) -> web.Respons
         statuses=statuses,
         limit=MAX_RESULTS,
     )
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         cases = await service_requests(session, query)
-    return _requests_response(request, app, fmt, cases)
+    return _requests_response(request, ctx, fmt, cases)
 
 
-def _requests_response(request: web.Request, app: App, fmt: str, cases: list[Any]) -> web.Response:
-    locale = _locale(request, app)
+def _requests_response(
+    request: web.Request, ctx: WebContext, fmt: str, cases: list[Any]
+) -> web.Response:
+    locale = _locale(request, ctx)
     _ = translator(locale)
-    catalog = app.casework.catalog
-    body = [fields.service_request(c, catalog, app.settings, locale, _) for c in cases]
+    catalog = ctx.casework.catalog
+    body = [fields.service_request(c, catalog, ctx.settings, ctx.now(), locale, _) for c in cases]
     return respond(fmt, "service_requests", body)
 
 
 @endpoint
-async def get_request(request: web.Request, app: App, fmt: str) -> web.Response:
+async def get_request(request: web.Request, ctx: WebContext, fmt: str) -> web.Response:
     number = request.match_info["id"]
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         case = await service_request(session, number)
     if case is None:
         raise Open311Error(404, f"service_request_id {number} was not found")
-    return _requests_response(request, app, fmt, [case])
+    return _requests_response(request, ctx, fmt, [case])
 
 
 @endpoint
-async def token(request: web.Request, app: App, fmt: str) -> web.Response:
+async def token(request: web.Request, ctx: WebContext, fmt: str) -> web.Response:
     """Requests are created in real time, so a token is the service_request_id itself."""
     value = request.match_info["token"]
-    async with app.sessions() as session:
+    async with ctx.sessions() as session:
         case = await service_request(session, value)
     if case is None:
         raise Open311Error(404, f"token {value} was not found")
