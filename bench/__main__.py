@@ -8,11 +8,12 @@ Sections: geo (grid location, issue 2), locate (`gridgov locate --csv` against a
 script and a layer load in a running server, whole processes, issue 11), dispatch (sweep,
 intake, figures, issue 3), web (Open311, the supervisor dashboard and /metrics, issues 5 and
 11), serve (intake and the Telegram webhook through whole `gridgov serve` processes next to
-pgbench, issue 11) and outbox (a backlog for one chat, issue 10, on its own small database);
-dispatch and web share one throwaway PostgreSQL database with the sample
-county and --cases generated cases (see bench/cases_fixture.py), described in the "fixture"
-section. Progress is shown only on a terminal. Missed targets are listed at the end; with
---strict they make the exit status 1.
+pgbench, issue 11), outbox (a backlog for one chat, issue 10, on its own small database) and
+chat (WeCom callbacks next to the Telegram webhook, issue 8, on a small database of its own) and
+supervision (ranking, case file, public page, issue 12); dispatch, web and supervision share
+one throwaway PostgreSQL database with the sample county and --cases generated cases (see
+bench/cases_fixture.py), described in the "fixture" section. Progress is shown only on a
+terminal. Missed targets are listed at the end; with --strict they make the exit status 1.
 """
 
 import argparse
@@ -20,7 +21,16 @@ import asyncio
 import sys
 from pathlib import Path
 
-from bench import dispatch_bench, geo_bench, locate_bench, outbox_bench, serve_bench, web_bench
+from bench import (
+    chat_bench,
+    dispatch_bench,
+    geo_bench,
+    locate_bench,
+    outbox_bench,
+    serve_bench,
+    supervision_bench,
+    web_bench,
+)
 from bench.cases_fixture import (
     Fixture,
     FixtureSpec,
@@ -30,7 +40,7 @@ from bench.cases_fixture import (
 )
 from bench.report import DOC, Section, markdown_table, progress, write_sections
 
-SECTIONS = ("geo", "locate", "dispatch", "web", "serve", "outbox")
+SECTIONS = ("geo", "locate", "dispatch", "web", "supervision", "serve", "outbox", "chat")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -42,6 +52,9 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reports", type=int, default=1500, help="reports per intake run")
     parser.add_argument("--clients", default="1,8,16", help="concurrent intake clients")
     parser.add_argument("--requests", type=int, default=40, help="HTTP requests per scenario")
+    parser.add_argument(
+        "--chat-requests", type=int, default=3000, help="chat callbacks per channel"
+    )
     parser.add_argument(
         "--no-scaling",
         action="store_true",
@@ -83,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         locate_section = locate_bench.run(args, command)
         write_sections(args.doc, [locate_section])
         sections.append(locate_section)
-    if {"dispatch", "web"} & set(args.sections):
+    if {"dispatch", "web", "supervision"} & set(args.sections):
         sections += asyncio.run(_with_cases(args, command))
     if "outbox" in args.sections:
         outbox_section = asyncio.run(outbox_bench.run(command))
@@ -98,6 +111,11 @@ def main(argv: list[str] | None = None) -> int:
         serve_section = asyncio.run(serve_bench.run(options, command))
         write_sections(args.doc, [serve_section])
         sections.append(serve_section)
+    if "chat" in args.sections:
+        options = chat_bench.ChatOptions(requests=args.chat_requests)
+        chat_section = asyncio.run(chat_bench.run(options, command))
+        write_sections(args.doc, [chat_section])
+        sections.append(chat_section)
     for section in sections:
         print(section.render(), end="\n\n")
     failed = [f"{s.key}: {r.name}" for s in sections for r in s.failed]
@@ -126,6 +144,9 @@ async def _measure(fixture: Fixture, args: argparse.Namespace, command: str) -> 
     web = None
     if "web" in args.sections:
         web = await web_bench.run(fixture, web_bench.WebOptions(requests=args.requests), command)
+    if "supervision" in args.sections:
+        web_options = web_bench.WebOptions(requests=args.requests)
+        sections.append(await supervision_bench.run(fixture, web_options, command))
     if "dispatch" in args.sections:
         options = dispatch_bench.DispatchOptions(
             reports=args.reports,

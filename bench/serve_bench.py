@@ -30,7 +30,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from aiogram.fsm.storage.base import DefaultKeyBuilder, StorageKey
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -38,8 +37,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bench.cases_fixture import bench_database, load_county
 from bench.dispatch_bench import Reporter, _reporters
 from bench.report import Row, Section, Stats, fmt_ms, progress
-from bot.handlers.report import ReportFlow
-from bot.runtime import WEBHOOK_PATH
+from bot.conversation.buttons import ButtonSigner, case_step
+from bot.conversation.report import DESCRIPTION
+from bot.telegram.runtime import WEBHOOK_PATH
 from dispatch.casework import Casework
 from dispatch.registration import create_api_key
 from models.db import create_engine
@@ -51,6 +51,8 @@ CHAT_P99_TARGET_MS = 50.0
 BOT_ID = 999000
 TOKEN = f"{BOT_ID}:BENCH-TOKEN"
 SECRET = "bench-webhook-secret"
+BUTTON_KEY = "bench-button-key"  # the server signs its buttons with it; so do our presses
+SIGNER = ButtonSigner(BUTTON_KEY.encode())
 USER_BASE = 7_000_000  # Telegram user id of a person: USER_BASE + person id
 MEMBERS_PER_OFFICE = 20  # office members added per department, registered on Telegram
 
@@ -345,6 +347,7 @@ async def served(url: str, workers: int, emulator: str) -> AsyncIterator[str]:
         "GRIDGOV_TELEGRAM_API_BASE": emulator,
         "GRIDGOV_TELEGRAM_MODE": "webhook",
         "GRIDGOV_WEBHOOK_SECRET": SECRET,
+        "GRIDGOV_SECRET_KEY": BUTTON_KEY,
         "GRIDGOV_PUBLIC_URL": base,
     }
     with tempfile.TemporaryDirectory() as media, tempfile.TemporaryFile() as log:
@@ -477,7 +480,7 @@ async def _accept_presses(engine: AsyncEngine, options: ServeOptions) -> list[di
                         "from": {"id": BOT_ID, "is_bot": True, "first_name": "gridgov"},
                         "text": "新案件",
                     },
-                    "data": f"c:accept:{case_id}:{version}",
+                    "data": case_step(SIGNER, "accept", case_id, version),
                 },
             }
         )
@@ -527,7 +530,6 @@ async def _seed_drafts(
     storage keeps it), so the run's updates are the flow's last two steps."""
     rng = np.random.default_rng(options.seed + round_)
     codes = _leaf_codes(casework)
-    keys = DefaultKeyBuilder(with_bot_id=True)
     drafts, rows = [], []
     for reporter in reporters:
         user = USER_BASE + reporter.person_id
@@ -541,10 +543,11 @@ async def _seed_drafts(
             "lat": float(lat),
             "accuracy": 12.0,
             "address": "",
+            "crs": "wgs84",
             "category": codes[int(rng.integers(len(codes)))],
         }
-        key = keys.build(StorageKey(bot_id=BOT_ID, chat_id=user, user_id=user))
-        rows.append({"key": key, "state": ReportFlow.description.state, "data": json.dumps(data)})
+        key = f"telegram:{user}:{user}"  # the conversation's draft key (`Sender.key`)
+        rows.append({"key": key, "state": DESCRIPTION, "data": json.dumps(data)})
         drafts.append(draft)
     async with engine.begin() as conn:
         await conn.execute(

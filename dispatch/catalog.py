@@ -1,7 +1,7 @@
 """The configuration a use case needs, loaded once and refreshed when an admin changes it:
 categories, departments, areas, routing rules and the working calendar."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -9,8 +9,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.core.routing import RoutingTable
 from dispatch.core.workcalendar import WorkCalendar, WorkingHours
-from models import Area, CalendarDay, Category, Department, RoutingRule
-from models.enums import CalendarDayKind
+from models import Area, CalendarDay, Category, CategoryCondition, Department, RoutingRule
+from models.enums import CalendarDayKind, ConditionKind
 
 
 @dataclass(frozen=True)
@@ -22,6 +22,15 @@ class Catalog:
     areas: dict[int, Area]
     routing: RoutingTable
     calendar: WorkCalendar
+    # Filing and closing conditions (立案/结案条件) by (category code, kind), in order.
+    conditions: dict[tuple[str, ConditionKind], list[CategoryCondition]] = field(
+        default_factory=dict
+    )
+
+    def conditions_for(self, category: Category, kind: ConditionKind) -> list[CategoryCondition]:
+        """The 大类's conditions, then the 小类's own."""
+        codes = (category.parent_code, category.code) if category.parent_code else (category.code,)
+        return [c for code in codes for c in self.conditions.get((code, kind), [])]
 
     def department_name(self, department_id: int | None, locale: str = "zh_CN") -> str:
         department = self.departments.get(department_id) if department_id else None
@@ -44,6 +53,13 @@ async def load_catalog(session: AsyncSession, working_hours: WorkingHours, tz: Z
     areas = list((await session.scalars(select(Area))).all())
     rules = (await session.scalars(select(RoutingRule))).all()
     days = (await session.scalars(select(CalendarDay))).all()
+    conditions: dict[tuple[str, ConditionKind], list[CategoryCondition]] = {}
+    for condition in (
+        await session.scalars(
+            select(CategoryCondition).order_by(CategoryCondition.position, CategoryCondition.id)
+        )
+    ).all():
+        conditions.setdefault((condition.category_code, condition.kind), []).append(condition)
     area_code = {a.id: a.code for a in areas}
     routing = RoutingTable(
         rules={(r.category_code, r.area_code): r.department_id for r in rules},
@@ -66,4 +82,5 @@ async def load_catalog(session: AsyncSession, working_hours: WorkingHours, tz: Z
         areas={a.id: a for a in areas},
         routing=routing,
         calendar=calendar,
+        conditions=conditions,
     )

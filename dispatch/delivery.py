@@ -27,6 +27,11 @@ from models.enums import OutboxStatus
 
 log = logging.getLogger("gridgov.delivery")
 CARD = "case.card"
+# Per-recipient windows (messages, seconds) of channels that are not Telegram.
+CHANNEL_LIMITS: dict[str, tuple[tuple[int, float], ...]] = {
+    "wecom": ((30, 60.0), (1000, 3600.0)),
+}
+
 # Alerts to one chat that are claimed together go out as one message: a list (kind ALERTS).
 ALERT_KINDS = frozenset({"case.escalate", "case.remind", "case.overdue"})
 ALERTS = "alerts"
@@ -49,7 +54,8 @@ def combine_alerts(claimed: Sequence[OutboxMessage]) -> list[list[OutboxMessage]
 
 
 class RateLimiter:
-    """Sliding-window limits: per bot (30/s) and per chat (20/min for groups, 1/s else)."""
+    """Sliding-window limits: per bot (30/s) and per chat (20/min for groups, 1/s else), or
+    a channel's own per-recipient windows (WeCom: 30/min and 1,000/h per member)."""
 
     def __init__(
         self,
@@ -57,40 +63,47 @@ class RateLimiter:
         group_per_minute: int = 20,
         private_per_second: int = 1,
         clock: Callable[[], float] = time.monotonic,
+        channel_limits: dict[str, tuple[tuple[int, float], ...]] | None = None,
     ) -> None:
         self.global_per_second = global_per_second
         self.group_per_minute = group_per_minute
         self.private_per_second = private_per_second
         self.clock = clock
+        self.channel_limits = CHANNEL_LIMITS if channel_limits is None else channel_limits
         self._global: deque[float] = deque()
-        self._per_chat: dict[str, deque[float]] = defaultdict(deque)
+        self._per_chat: dict[tuple[str, str], deque[float]] = defaultdict(deque)
 
-    def _limit(self, address: str) -> tuple[int, float]:
+    def _limits(self, channel: str, address: str) -> tuple[tuple[int, float], ...]:
+        if channel in self.channel_limits:
+            return self.channel_limits[channel]
         # Telegram group and channel ids are negative.
-        return (
-            (self.group_per_minute, 60.0)
-            if address.startswith("-")
-            else (self.private_per_second, 1.0)
-        )
+        if address.startswith("-"):
+            return ((self.group_per_minute, 60.0),)
+        return ((self.private_per_second, 1.0),)
 
-    def wait_time(self, address: str) -> float:
+    def wait_time(self, address: str, channel: str = "telegram") -> float:
         """Seconds until a message to `address` may go; 0 when it may go now."""
         now = self.clock()
+        limits = self._limits(channel, address)
+        span = max(s for _, s in limits)
+        chat = self._per_chat[channel, address]
+        while chat and chat[0] <= now - span:
+            chat.popleft()
+        while self._global and self._global[0] <= now - 1.0:
+            self._global.popleft()
         waits = [0.0]
-        for window, (limit, span) in (
-            (self._global, (self.global_per_second, 1.0)),
-            (self._per_chat[address], self._limit(address)),
-        ):
-            while window and window[0] <= now - span:
-                window.popleft()
-            if len(window) >= limit:
-                waits.append(window[0] + span - now)
+        if len(self._global) >= self.global_per_second:
+            waits.append(self._global[0] + 1.0 - now)
+        for limit, window in limits:
+            recent = [t for t in chat if t > now - window] if window < span else chat
+            if len(recent) >= limit:
+                waits.append(recent[len(recent) - limit] + window - now)
         return max(waits)
 
-    def record(self, address: str) -> None:
+    def record(self, address: str, channel: str = "telegram") -> None:
         now = self.clock()
         self._global.append(now)
-        self._per_chat[address].append(now)
+        self._per_chat[channel, address].append(now)
 
 
 @dataclass(frozen=True)
@@ -307,14 +320,14 @@ class OutboxWorker:
         now = self.clock()
         m = group[0]
         key = f"{m.channel}:{m.address}"
-        wait = self.rate.wait_time(m.address)
+        wait = self.rate.wait_time(m.address, m.channel)
         if key in blocked or wait > 0:
             for row in group:
                 await self._release(row, now + timedelta(seconds=max(wait, 1.0)))
             blocked.add(key)
             return "deferred"
         message = await self._outgoing(group)
-        self.rate.record(m.address)
+        self.rate.record(m.address, m.channel)
         try:
             async with asyncio.timeout(self.lease.total_seconds() / 2):
                 delivered = await self.channels[m.channel].send(message)

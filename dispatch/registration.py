@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.core.errors import N_, InvalidInput, NotFound
 from models import ApiKey, ChatBinding, ChatIdentity, Invite, Person
-from models.enums import ChatKind
+from models.enums import CaseSource, ChatKind
 
 INVITE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud, typed on phones
 
@@ -62,6 +62,21 @@ async def _usable_invite(session: AsyncSession, code: str, now: datetime) -> Inv
 async def redeem_person_invite(
     session: AsyncSession, code: str, channel: str, external_id: str, now: datetime
 ) -> Person:
+    """Binds the chat account to the invite's person. The same account redeeming its own
+    invite again (a chat update handled a second time after a crash) gets the same answer."""
+    again = await session.scalar(
+        select(Person)
+        .join(Invite, Invite.person_id == Person.id)
+        .join(ChatIdentity, ChatIdentity.person_id == Person.id)
+        .where(
+            Invite.code == code.strip().upper(),
+            Invite.used_at.is_not(None),
+            ChatIdentity.channel == channel,
+            ChatIdentity.external_id == external_id,
+        )
+    )
+    if again is not None:
+        return again
     invite = await _usable_invite(session, code, now)
     if invite.person_id is None:
         raise InvalidInput(N_("This code binds a group chat; send it there with /bind."))
@@ -109,12 +124,17 @@ async def person_for_chat(session: AsyncSession, channel: str, external_id: str)
     )
 
 
-async def create_api_key(session: AsyncSession, name: str, now: datetime) -> str:
-    """Returns the key itself; only its digest is kept."""
+async def create_api_key(
+    session: AsyncSession, name: str, now: datetime, source: CaseSource = CaseSource.CITIZEN
+) -> str:
+    """Returns the key itself; only its digest is kept. `source` marks the cases the key
+    reports: citizen apps, or the 12345 hotline."""
     if not name.strip():
         raise InvalidInput(N_("An API key needs a name."))
+    if source not in (CaseSource.CITIZEN, CaseSource.HOTLINE):
+        raise InvalidInput(N_("An API key reports for citizens or for the 12345 hotline."))
     key = secrets.token_urlsafe(24)
-    session.add(ApiKey(name=name.strip(), key_digest=digest(key), created_at=now))
+    session.add(ApiKey(name=name.strip(), key_digest=digest(key), created_at=now, source=source))
     await session.flush()
     return key
 
@@ -122,3 +142,22 @@ async def create_api_key(session: AsyncSession, name: str, now: datetime) -> str
 async def api_key_for(session: AsyncSession, key: str) -> ApiKey | None:
     found = await session.scalar(select(ApiKey).where(ApiKey.key_digest == digest(key)))
     return found if found is not None and found.revoked_at is None else None
+
+
+async def link_chat_identity(
+    session: AsyncSession, person_id: int, channel: str, external_id: str, now: datetime
+) -> None:
+    """Gives the person an account on a channel that needs no invite (the console's web
+    chat, where the console login is the proof); nothing happens if it exists already."""
+    found = await session.scalar(
+        select(ChatIdentity.id).where(
+            ChatIdentity.channel == channel, ChatIdentity.external_id == external_id
+        )
+    )
+    if found is None:
+        session.add(
+            ChatIdentity(
+                person_id=person_id, channel=channel, external_id=external_id, created_at=now
+            )
+        )
+        await session.flush()

@@ -8,6 +8,7 @@ from sqlalchemy import inspect as sa_inspect
 from dispatch.catalog import Catalog
 from dispatch.geography import GridDirectory
 from models import Case
+from models.enums import ConditionKind
 
 
 def snapshot(
@@ -44,5 +45,10 @@ def snapshot(
         ),
         "photos": [
             {"storage": a.storage, "ref": a.ref, "purpose": a.purpose} for a in case.attachments
+        ],
+        # What whoever verifies confirms (结案条件).
+        "closing_conditions": [
+            {"zh": c.text_zh, "en": c.text_en}
+            for c in catalog.conditions_for(category, ConditionKind.CLOSING)
         ],
     }

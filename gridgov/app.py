@@ -3,14 +3,23 @@ from the settings, once."""
 
 import logging
 import secrets
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import timedelta
+from functools import cached_property
 from ipaddress import ip_network
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from aiogram import Bot, Dispatcher
+from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.conversation import ButtonSigner, Conversation, ConversationContext, DraftStore
+from bot.inbound import purge_finished
+from bot.telegram.runtime import TelegramConfig, build_bot
+from bot.webchat import WebChatChannel
+from bot.wecom.runtime import WecomConfig, WecomRuntime, build_wecom
 from dispatch.accounts import Accounts, ThrottlePolicy
 from dispatch.casework import Casework, CaseworkSettings
 from dispatch.channels import Channel, LogChannel
@@ -20,6 +29,8 @@ from dispatch.delivery import OutboxWorker
 from dispatch.geography import GridDirectory
 from dispatch.metrics_figures import RunningTotals
 from dispatch.retention import Purged, Retention, purge_expired
+from dispatch.secrets import instance_secret
+from dispatch.supervision.service import Supervision, SupervisionSettings
 from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
 from web.context import WebContext, WebSettings
@@ -38,6 +49,7 @@ def casework_settings(settings: Settings) -> CaseworkSettings:
             level3_after_seconds=round(settings.escalation_level3_after_hours * 3600),
         ),
         reopen_days=settings.reopen_days,
+        followup_days=settings.followup_days,
         duplicate_radius_m=settings.duplicate_radius_m,
         duplicate_window=timedelta(hours=settings.duplicate_window_hours),
         max_extension=timedelta(days=settings.max_extension_days),
@@ -61,6 +73,9 @@ def web_settings(settings: Settings) -> WebSettings:
             secret.get_secret_value().encode() if secret else secrets.token_bytes(32)
         ),
         media_link_ttl=timedelta(hours=settings.media_link_ttl_hours),
+        public_page=settings.public_page,
+        public_cache_seconds=settings.public_cache_seconds,
+        public_requests_per_minute=settings.public_requests_per_minute,
     )
 
 
@@ -72,6 +87,9 @@ class App:
     casework: Casework
     channels: dict[str, Channel] = field(default_factory=dict)
     scheduler: AsyncIOScheduler | None = None
+    conversation: Conversation | None = None
+    webchat: WebChatChannel | None = None
+    demo: bool = False  # the sample county: the console's web chat may play anyone
     worker: OutboxWorker | None = None
     metrics: RunningTotals = field(default_factory=RunningTotals)
 
@@ -84,14 +102,88 @@ class App:
         return cls(settings, engine, sessions, casework, {"log": LogChannel()})
 
     def web_context(self) -> WebContext:
-        """What the web side receives: the use cases, and its settings parsed once."""
+        """What the web side receives: the use cases, and its settings parsed once (after
+        `start_conversation`, for the console's web chat)."""
         policy = ThrottlePolicy(
             per_account=self.settings.login_max_failures,
             per_address=self.settings.login_max_failures_per_address,
         )
         casework = self.casework
         accounts = Accounts(self.sessions, casework.actor, policy, clock=lambda: casework.clock())
-        return WebContext(casework, accounts, web_settings(self.settings), self.metrics)
+        return WebContext(
+            casework,
+            accounts,
+            web_settings(self.settings),
+            self.metrics,
+            self.supervision,
+            self.conversation,
+            self.webchat,
+            self.demo,
+        )
+
+    async def start_conversation(self) -> Conversation:
+        """The chat conversation every channel shares, and the console's web chat channel.
+        Buttons are signed with GRIDGOV_SECRET_KEY, else with this database's own key."""
+        s = self.settings
+        secret = (
+            s.secret_key.get_secret_value()
+            if s.secret_key
+            else await instance_secret(self.sessions, "buttons", self.casework.clock())
+        )
+        signer = ButtonSigner(secret.encode())
+        drafts = DraftStore(
+            self.sessions, timedelta(minutes=s.draft_ttl_minutes), self.casework.clock
+        )
+        self.conversation = Conversation(
+            ConversationContext(self.casework, signer, drafts, s.max_upload_bytes)
+        )
+        self.webchat = WebChatChannel(self.casework.settings.tz, signer)
+        self.channels[self.webchat.name] = self.webchat
+        return self.conversation
+
+    def telegram_bot(self) -> tuple[Bot, Dispatcher]:
+        """The Telegram bot over the conversation, its outbox channel registered here."""
+        s = self.settings
+        if s.telegram_token is None:
+            raise ValueError("GRIDGOV_TELEGRAM_TOKEN is not set")
+        assert self.conversation is not None, "start_conversation() first"
+        config = TelegramConfig(
+            s.telegram_token.get_secret_value(),
+            s.telegram_api_base,
+            Path(s.media_dir),
+            s.public_url,
+        )
+        bot, dp, channel = build_bot(self.conversation, config)
+        self.channels[channel.name] = channel
+        return bot, dp
+
+    def wecom(self, webapp: web.Application) -> WecomRuntime:
+        """The WeCom channel over the conversation (settings complete: `wecom_enabled`), its
+        callback added to `webapp` and its outbox channel registered here."""
+        s = self.settings
+        assert s.wecom_secret and s.wecom_token and s.wecom_aes_key
+        assert s.wecom_agent_id is not None
+        assert self.conversation is not None, "start_conversation() first"
+        config = WecomConfig(
+            s.wecom_corp_id,
+            s.wecom_agent_id,
+            s.wecom_secret.get_secret_value(),
+            s.wecom_token.get_secret_value(),
+            s.wecom_aes_key.get_secret_value(),
+            s.wecom_api_base,
+            Path(s.media_dir),
+            s.max_upload_bytes,
+        )
+        runtime = build_wecom(config, self.conversation, webapp)
+        self.channels[runtime.channel.name] = runtime.channel
+        return runtime
+
+    @cached_property
+    def supervision(self) -> Supervision:
+        return Supervision(
+            self.casework.runtime,
+            SupervisionSettings(rectification_days=self.settings.rectification_days),
+        )
 
     def outbox_worker(self) -> OutboxWorker:
         return OutboxWorker(
@@ -119,7 +211,11 @@ class App:
     async def purge_expired_records(self) -> Purged:
         """Forgets delivered messages, old sessions and failed logins, chat drafts past their
         TTL and update ids Telegram can no longer redeliver; keeps cases and their events."""
-        purged = await purge_expired(self.sessions, self.retention(), self.casework.clock())
+        now = self.casework.clock()
+        purged = await purge_expired(self.sessions, self.retention(), now)
+        async with self.sessions() as session, session.begin():  # chat updates handled
+            handled = await purge_finished(session, now - self.retention().processed_updates)
+        purged = replace(purged, processed_updates=purged.processed_updates + handled)
         if any(vars(purged).values()):
             log.info("purged %s", purged)
         return purged

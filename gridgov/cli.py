@@ -5,6 +5,7 @@ import asyncio
 import getpass
 import json
 import logging
+import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -13,7 +14,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, or_, select
 from tqdm import tqdm
 
 from dispatch.configuration import apply_catalog
@@ -27,8 +28,8 @@ from gridgov.app import App
 from gridgov.calendar_seed import official_days
 from gridgov.calendar_seed import seed as calendar_seed
 from gridgov.settings import Settings
-from models import Area, Department, Grid, OutboxMessage, Person, utcnow
-from models.enums import ChatKind, OutboxStatus, Role
+from models import Area, ChatIdentity, Department, Grid, OutboxMessage, Person, utcnow
+from models.enums import CaseSource, ChatKind, OutboxStatus, Role
 from models.migrate import upgrade
 
 
@@ -159,7 +160,8 @@ async def cmd_sweep(app: App, args: argparse.Namespace) -> None:
     escalation = app.casework.escalation
     fired = await (escalation.preview_sweep(now) if preview else escalation.sweep(now))
     for e in fired:
-        print(f"{e.case_number}\t{e.rung.name.lower()}\t{e.department}")
+        subject = f"{e.case_number} notice {e.notice_id}" if e.notice_id else e.case_number
+        print(f"{subject}\t{e.rung.name.lower()}\t{e.department}")
     if preview:
         print("preview of a future time: nothing was written (add --apply to write)")
     print(f"{len(fired)} escalations as of {now.isoformat()}")
@@ -240,9 +242,31 @@ async def cmd_invite(app: App, args: argparse.Namespace) -> None:
 
 async def cmd_apikey(app: App, args: argparse.Namespace) -> None:
     async with app.sessions() as session, session.begin():
-        key = await create_api_key(session, args.name, utcnow())
+        source = CaseSource.HOTLINE if args.hotline else CaseSource.CITIZEN
+        key = await create_api_key(session, args.name, utcnow(), source)
     print(f"API key for {args.name} (shown once; only its digest is stored):")
     print(key)
+
+
+async def cmd_report_month(app: App, args: argparse.Namespace) -> None:
+    """The monthly 考核 report (通报) as an .xlsx file, for scheduled jobs."""
+    # openpyxl: only this command needs it
+    from dispatch.supervision.monthly_report import monthly_report, workbook
+    from dispatch.supervision.scoring import parse_month
+
+    month = parse_month(args.month)
+    tz = app.casework.settings.tz
+    async with app.sessions() as session:
+        report = await monthly_report(session, app.casework.catalog, month, tz, utcnow())
+    if not report.rankings:
+        raise CliError(f"no scoring formula is in force in {month:%Y-%m}")
+    out = Path(args.out)
+    await asyncio.to_thread(out.write_bytes, workbook(report))
+    for ranking in report.rankings:
+        print(f"{ranking.level.value}: {len(ranking.rows)} units ranked")
+    for level in report.missing:
+        print(f"{level.value}: no formula in force")
+    print(out)
 
 
 async def cmd_passwd(app: App, args: argparse.Namespace) -> None:
@@ -297,6 +321,31 @@ async def cmd_calendar_seed(app: App, args: argparse.Namespace) -> None:
         f"{len(added)} days added, {len(days) - len(added)} already entered; "
         "review them on the console's calendar page"
     )
+
+
+WECOM_USERID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+
+
+async def cmd_wecom_link(app: App, args: argparse.Namespace) -> None:
+    """Links a person to a WeCom userid (the member's account in the address book): the
+    userid's earlier link, and the person's earlier WeCom account, are replaced."""
+    if not WECOM_USERID.fullmatch(args.userid):
+        raise CliError("a WeCom userid has 1-64 letters, digits, '_', '-', '.' or '@'")
+    who = args.person
+    async with app.sessions() as session, session.begin():
+        person = await session.scalar(
+            select(Person).where(Person.id == int(who) if who.isdigit() else Person.username == who)
+        )
+        if person is None:
+            raise CliError(f"no person with the id or username {who}")
+        await session.execute(
+            delete(ChatIdentity).where(
+                ChatIdentity.channel == "wecom",
+                or_(ChatIdentity.external_id == args.userid, ChatIdentity.person_id == person.id),
+            )
+        )
+        session.add(ChatIdentity(person_id=person.id, channel="wecom", external_id=args.userid))
+    print(f"{person.name} (id {person.id}) is linked to the WeCom userid {args.userid}")
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -372,9 +421,17 @@ def build_parser() -> argparse.ArgumentParser:
     key = sub.add_parser("apikey").add_subparsers(dest="apikey_command", required=True)
     create = key.add_parser("create", help="create an Open311 API key")
     create.add_argument("name")
+    create.add_argument(
+        "--hotline", action="store_true", help="the 12345 hotline's key: its cases get that source"
+    )
 
     pw = sub.add_parser("passwd", help="set a person's console password (prompt or stdin)")
     pw.add_argument("username")
+
+    report = sub.add_parser("report").add_subparsers(dest="report_command", required=True)
+    month = report.add_parser("month", help="the monthly assessment report (通报) as .xlsx")
+    month.add_argument("month", help="YYYY-MM")
+    month.add_argument("--out", required=True, help="the .xlsx file to write")
 
     out = sub.add_parser("outbox", help="list undeliverable and dead-lettered messages")
     out.add_argument("--limit", type=int, default=50)
@@ -382,6 +439,12 @@ def build_parser() -> argparse.ArgumentParser:
     cal = sub.add_parser("calendar").add_subparsers(dest="calendar_command", required=True)
     seed = cal.add_parser("seed", help="enter a year's holidays and make-up days (调休)")
     seed.add_argument("year", type=int)
+
+    wecom = sub.add_parser("wecom").add_subparsers(dest="wecom_command", required=True)
+    link = wecom.add_parser("link", help="link a person to a WeCom userid")
+    link.add_argument("person", help="the person's id or username")
+    link.add_argument("userid", help="the member's userid in the WeCom address book")
+
     cfg = sub.add_parser("config").add_subparsers(dest="config_command", required=True)
     cfg_load = cfg.add_parser("load", help="load departments, categories, rules, calendar, people")
     cfg_load.add_argument("file")
@@ -398,6 +461,8 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], Any]] = {
     "passwd": cmd_passwd,
     "outbox": cmd_outbox,
     "calendar": cmd_calendar_seed,
+    "wecom": cmd_wecom_link,
+    "report": cmd_report_month,
 }
 
 

@@ -21,8 +21,9 @@ from types import FrameType
 from aiogram import Bot, Dispatcher
 from aiohttp import web
 
-from bot.runtime import build_bot, set_commands, setup_webhook, start_polling
-from bot.webhook import add_webhook_route
+from bot.telegram.runtime import set_commands, setup_webhook, start_polling
+from bot.telegram.webhook import TelegramWebhook, add_webhook_route
+from bot.wecom.runtime import WecomRuntime
 from gridgov.app import App
 from gridgov.sample.load import DEMO_PASSWORD, load_sample
 from gridgov.settings import Settings
@@ -53,27 +54,42 @@ def default_workers(settings: Settings) -> int:
     return len(os.sched_getaffinity(0))
 
 
-def _bot(settings: Settings, app: App, webapp: web.Application) -> tuple[Bot, Dispatcher] | None:
+def _bot(
+    settings: Settings, app: App, webapp: web.Application
+) -> tuple[Bot, Dispatcher, TelegramWebhook | None] | None:
     """The Telegram bot when a token is configured; in webhook mode its route is added."""
     if settings.telegram_token is None:
         return None
-    bot, dp = build_bot(settings, app)
+    bot, dp = app.telegram_bot()
+    webhook = None
     if settings.telegram_mode == "webhook":
         if settings.webhook_secret is None or not settings.public_url:
             raise ConfigurationError(
                 "webhook mode needs GRIDGOV_WEBHOOK_SECRET and GRIDGOV_PUBLIC_URL"
             )
-        add_webhook_route(webapp, bot, dp, settings.webhook_secret.get_secret_value())
-    return bot, dp
+        webhook = add_webhook_route(
+            webapp, bot, dp, app.sessions, settings.webhook_secret.get_secret_value()
+        )
+    return bot, dp, webhook
+
+
+def _wecom(settings: Settings, app: App, webapp: web.Application) -> WecomRuntime | None:
+    """The WeCom channel when its settings are given (all of them, or none)."""
+    if missing := settings.wecom_problems():
+        raise ConfigurationError("WeCom needs " + ", ".join(missing))
+    return app.wecom(webapp) if settings.wecom_enabled else None
 
 
 async def serve(settings: Settings, demo: bool, worker: Worker = Worker()) -> None:
     app = App.build(settings)
+    app.demo = demo
     await app.casework.refresh()
+    await app.start_conversation()
     if demo and await load_sample(app):
         log.info("sample county loaded")
     webapp = create_web_app(app.web_context())
     telegram = _bot(settings, app, webapp)
+    wecom = _wecom(settings, app, webapp)
     runner = web.AppRunner(webapp)
     await runner.setup()
     site: web.BaseSite = (
@@ -83,16 +99,19 @@ async def serve(settings: Settings, demo: bool, worker: Worker = Worker()) -> No
     )
     await site.start()
     app.start_scheduler()
+    if wecom and worker.index == 0:  # one process finishes what a stop left unfinished
+        await wecom.queue.resume()
     polling = None
     if telegram and worker.index == 0:
-        bot, dp = telegram
+        bot, dp, webhook = telegram
         await set_commands(bot)
-        if settings.telegram_mode == "webhook":
+        if webhook:
+            await webhook.queue.resume()
             await setup_webhook(bot, dp, settings)
         else:
             polling = start_polling(bot, dp)
     if worker.index == 0:
-        _banner(settings, app, demo, telegram is not None, worker.count)
+        _banner(settings, app, demo, telegram is not None, worker.count, wecom is not None)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -100,24 +119,31 @@ async def serve(settings: Settings, demo: bool, worker: Worker = Worker()) -> No
     try:
         await stop.wait()
     finally:
+        await runner.cleanup()
+        if wecom:
+            await wecom.close()
         if telegram:
-            bot, dp = telegram
+            bot, dp, webhook = telegram
             if polling:
                 await dp.stop_polling()
                 with contextlib.suppress(asyncio.CancelledError):
                     await polling
+            if webhook:
+                await webhook.queue.drain()
             await bot.session.close()
-        await runner.cleanup()
         await app.close()
 
 
-def _banner(settings: Settings, app: App, demo: bool, telegram: bool, workers: int) -> None:
+def _banner(
+    settings: Settings, app: App, demo: bool, telegram: bool, workers: int, wecom: bool
+) -> None:
     base = f"http://{settings.http_host}:{settings.http_port}"
     print(f"gridgov is running: {base}/console/  (health: {base}/healthz)", flush=True)
     print(f"  Open311: {base}/open311/v2/discovery.json")
     print(f"  grids: {len(app.casework.directory.info)} in layer {app.casework.directory.layer_id}")
     mode = f"on ({settings.telegram_mode})" if telegram else "off (set GRIDGOV_TELEGRAM_TOKEN)"
     print(f"  telegram bot: {mode}")
+    print(f"  wecom: {'on (/wecom/callback)' if wecom else 'off (set GRIDGOV_WECOM_*)'}")
     print(f"  workers: {workers}")
     if demo:
         print(

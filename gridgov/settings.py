@@ -1,13 +1,19 @@
 """Configuration, read once from `GRIDGOV_*` environment variables by the composition root."""
 
+import re
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+WECOM_AES_KEY = re.compile(r"[A-Za-z0-9+/]{43}")
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="GRIDGOV_", extra="ignore")
+    # A refused value is not echoed in the error: it may be a secret.
+    model_config = SettingsConfigDict(
+        env_prefix="GRIDGOV_", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = "sqlite+aiosqlite:///./gridgov.db"
     tz: str = "Asia/Shanghai"
@@ -21,6 +27,16 @@ class Settings(BaseSettings):
     telegram_api_base: str | None = None  # a self-hosted or test Bot API server
     webhook_secret: SecretStr | None = None
     telegram_mode: str = Field(default="polling", pattern="^(polling|webhook)$")
+    # Signs chat buttons; when unset, a key generated once per database is used.
+    secret_key: SecretStr | None = None
+
+    # WeCom (企业微信) self-built app; without a corp id there is no WeCom channel.
+    wecom_corp_id: str = ""
+    wecom_agent_id: int | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None  # the 43-character EncodingAESKey
+    wecom_api_base: str = "https://qyapi.weixin.qq.com"
 
     working_hours: str = "08:30-12:00,14:00-17:30"
     yellow_ratio: float = Field(default=0.8, gt=0, lt=1)
@@ -29,6 +45,10 @@ class Settings(BaseSettings):
     escalation_level2_after_hours: float = Field(default=4.0, gt=0)
     escalation_level3_after_hours: float = Field(default=16.0, gt=0)
     reopen_days: int = Field(default=7, ge=0)
+    # Working days an office has to answer a rectification notice (整改通知).
+    rectification_days: int = Field(default=5, ge=1)
+    # Working days after a citizen's case is closed by which the follow-up call (回访) is due.
+    followup_days: int = Field(default=3, ge=0)
     max_extension_days: int = Field(default=365, ge=1)  # how far an extension may reach
 
     locate_tolerance_m: float = Field(default=30.0, ge=0)
@@ -40,6 +60,11 @@ class Settings(BaseSettings):
     outbox_max_attempts: int = Field(default=8, ge=1)
     config_check_interval_s: float = Field(default=30.0, gt=0)
     digest_time: str = Field(default="08:00", pattern=r"^\d{2}:\d{2}$")
+
+    # The login-free transparency page (政务公开) at /public/: off (404) unless switched on.
+    public_page: bool = False
+    public_cache_seconds: float = Field(default=300.0, ge=0)
+    public_requests_per_minute: int = Field(default=60, ge=1)  # per client address
 
     draft_ttl_minutes: int = Field(default=120, ge=1)
     # Retention of rows that only serve operations, purged by a periodic job (cases and case
@@ -63,3 +88,30 @@ class Settings(BaseSettings):
     # key is drawn at start (links then die with the process and differ between instances).
     media_link_secret: SecretStr | None = None
     media_link_ttl_hours: float = Field(default=168.0, gt=0)
+
+    @field_validator("wecom_aes_key")
+    @classmethod
+    def _aes_key_is_43_chars(cls, key: SecretStr | None) -> SecretStr | None:
+        """The EncodingAESKey is 43 base64 characters (32 bytes); anything else would only
+        fail at the first callback."""
+        if key is not None and not WECOM_AES_KEY.fullmatch(key.get_secret_value()):
+            raise ValueError("GRIDGOV_WECOM_AES_KEY must be 43 characters of [A-Za-z0-9+/]")
+        return key
+
+    @property
+    def wecom_enabled(self) -> bool:
+        """All WeCom settings given; a partial set is refused by `wecom_problems`."""
+        return bool(self.wecom_corp_id) and not self.wecom_problems()
+
+    def wecom_problems(self) -> list[str]:
+        """The WeCom settings still missing once any of them is set."""
+        given = {
+            "GRIDGOV_WECOM_CORP_ID": bool(self.wecom_corp_id),
+            "GRIDGOV_WECOM_AGENT_ID": self.wecom_agent_id is not None,
+            "GRIDGOV_WECOM_SECRET": self.wecom_secret is not None,
+            "GRIDGOV_WECOM_TOKEN": self.wecom_token is not None,
+            "GRIDGOV_WECOM_AES_KEY": self.wecom_aes_key is not None,
+        }
+        if not any(given.values()):
+            return []
+        return [name for name, ok in given.items() if not ok]

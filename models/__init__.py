@@ -12,13 +12,23 @@ if TYPE_CHECKING:
     from models.cases import OPEN_STATUSES, Attachment, Case, CaseChatMessage, CaseEvent
     from models.catalog import GRID_LEVEL, ROUTING_LEVELS, CalendarDay, Category, RoutingRule
     from models.geography import Area, Grid, GridLayer, GridLayerIndex
+    from models.inbound import InboundUpdate, WecomCard
     from models.messaging import (
         ChatState,
         ConsoleSession,
+        InstanceSecret,
         OutboxMessage,
         ProcessedUpdate,
     )
     from models.organisation import ApiKey, ChatBinding, ChatIdentity, Department, Invite, Person
+    from models.supervision import (
+        CaseReview,
+        CategoryCondition,
+        FollowUp,
+        RectificationNotice,
+        ReviewItem,
+        ScoringFormula,
+    )
 
 _WHERE = {
     "models.access": ("AuditEvent", "LoginThrottle"),
@@ -26,9 +36,11 @@ _WHERE = {
     "models.cases": ("OPEN_STATUSES", "Attachment", "Case", "CaseChatMessage", "CaseEvent"),
     "models.catalog": ("GRID_LEVEL", "ROUTING_LEVELS", "CalendarDay", "Category", "RoutingRule"),
     "models.geography": ("Area", "Grid", "GridLayer", "GridLayerIndex"),
+    "models.inbound": ("InboundUpdate", "WecomCard"),
     "models.messaging": (
         "ChatState",
         "ConsoleSession",
+        "InstanceSecret",
         "OutboxMessage",
         "ProcessedUpdate",
     ),
@@ -39,6 +51,14 @@ _WHERE = {
         "Department",
         "Invite",
         "Person",
+    ),
+    "models.supervision": (
+        "CaseReview",
+        "CategoryCondition",
+        "FollowUp",
+        "RectificationNotice",
+        "ReviewItem",
+        "ScoringFormula",
     ),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
@@ -56,21 +76,30 @@ __all__ = [
     "Case",
     "CaseChatMessage",
     "CaseEvent",
+    "CaseReview",
     "Category",
+    "CategoryCondition",
     "ChatBinding",
     "ChatIdentity",
     "ChatState",
     "ConsoleSession",
     "Department",
+    "FollowUp",
     "Grid",
     "GridLayer",
     "GridLayerIndex",
+    "InboundUpdate",
+    "InstanceSecret",
     "Invite",
     "LoginThrottle",
     "OutboxMessage",
     "Person",
     "ProcessedUpdate",
+    "RectificationNotice",
+    "ReviewItem",
     "RoutingRule",
+    "ScoringFormula",
+    "WecomCard",
     "utcnow",
 ]
 

@@ -4,6 +4,7 @@ from datetime import date
 from typing import Any
 
 from sqlalchemy import Boolean, Float, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import false as sa_false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, Json, enum_column
@@ -29,6 +30,10 @@ class Category(Base):
     )
     priority: Mapped[int] = mapped_column(Integer, default=2)  # 1 urgent, 2 normal, 3 low
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Whether the public page (政务公开) may show the descriptions of its cases.
+    public_description: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=sa_false()
+    )
     # Open311 service definition attributes, for categories that need them.
     attributes: Mapped[list[dict[str, Any]] | None] = mapped_column(Json)
 

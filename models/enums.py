@@ -35,8 +35,9 @@ class ClockStart(StrEnum):
 
 class CaseSource(StrEnum):
     GRID_WORKER = "grid_worker"
-    CITIZEN = "citizen"  # Open311 clients, the 12345 hotline
+    CITIZEN = "citizen"  # Open311 clients
     CONSOLE = "console"
+    HOTLINE = "hotline"  # the 12345 hotline, through its own Open311 API key
 
 
 class CaseStatus(StrEnum):
@@ -86,3 +87,20 @@ class OutboxStatus(StrEnum):
 class CalendarDayKind(StrEnum):
     HOLIDAY = "holiday"  # a weekday off
     WORKDAY = "workday"  # 调休: a weekend day that is worked
+
+
+class NoticeStatus(StrEnum):
+    OPEN = "open"  # waiting for the office's answer (again, after a send-back)
+    ANSWERED = "answered"  # waiting for the supervisor's decision
+    ACCEPTED = "accepted"  # the correction is accepted; the notice is closed
+
+
+class ConditionKind(StrEnum):
+    FILING = "filing"  # 立案条件
+    CLOSING = "closing"  # 结案条件
+
+
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"  # 满意
+    BASICALLY_SATISFIED = "basically_satisfied"  # 基本满意
+    DISSATISFIED = "dissatisfied"  # 不满意

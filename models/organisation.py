@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Column, ForeignKey, String, Table, UniqueConstra
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, enum_column, utcnow
-from models.enums import ChatKind, DepartmentKind, Role
+from models.enums import CaseSource, ChatKind, DepartmentKind, Role
 from models.geography import Area, Grid
 
 
@@ -113,5 +113,9 @@ class ApiKey(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(100))
     key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    # The source of the cases reported with the key: citizen apps, or the 12345 hotline.
+    source: Mapped[CaseSource] = mapped_column(
+        enum_column(CaseSource), default=CaseSource.CITIZEN, server_default="citizen"
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]

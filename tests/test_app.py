@@ -16,6 +16,7 @@ from models import (
     CaseEvent,
     ChatState,
     ConsoleSession,
+    InboundUpdate,
     LoginThrottle,
     OutboxMessage,
     ProcessedUpdate,
@@ -41,13 +42,30 @@ async def test_old_drafts_and_update_ids_are_purged(engine: AsyncEngine) -> None
                     channel="telegram", update_id="1", processed_at=now - timedelta(days=3)
                 ),
                 ProcessedUpdate(channel="telegram", update_id="2", processed_at=now),
+                *(
+                    InboundUpdate(
+                        channel="wecom",
+                        key=key,
+                        body="<xml/>",
+                        received_at=now - age,
+                        done_at=now - age if done else None,
+                    )
+                    for key, age, done in [
+                        ("old", timedelta(days=3), True),
+                        ("recent", timedelta(hours=1), True),
+                        ("unfinished", timedelta(days=3), False),  # kept until handled
+                    ]
+                ),
             ]
         )
     purged = await app.purge_expired_records()
-    assert (purged.drafts, purged.processed_updates) == (1, 1)
+    # update ids, and WeCom callbacks handled long ago (an unfinished one is kept)
+    assert (purged.drafts, purged.processed_updates) == (1, 2)
     async with d.sessions() as s:
         assert (await s.scalars(select(ChatState.key))).all() == ["fresh"]
         assert (await s.scalars(select(ProcessedUpdate.update_id))).all() == ["2"]
+        kept = set((await s.scalars(select(InboundUpdate.key))).all())
+        assert kept == {"recent", "unfinished"}
 
 
 async def test_stopping_gives_back_the_claimed_messages_without_an_error(

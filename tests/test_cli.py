@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from argon2 import PasswordHasher
+from openpyxl import load_workbook
 from sqlalchemy import delete, func, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -17,7 +18,7 @@ from dispatch.configuration import apply_catalog
 from dispatch.geography import import_layer
 from geo.boundaries import read_grid_layer
 from gridgov.sample import CATALOG_PATH, GRIDS_PATH
-from models import CalendarDay, Case, Category, Grid, Invite, Person
+from models import CalendarDay, Case, Category, Grid, Invite, Person, ScoringFormula
 from models.db import create_session_factory
 from models.enums import CalendarDayKind, CaseSource, CaseStatus, CoordSystem, LocationStatus
 
@@ -187,6 +188,29 @@ async def test_calendar_seed_enters_a_year_once_and_keeps_an_admins_days(
     assert again.startswith("0 days added")
     unknown = gridgov(county, "calendar", "seed", "1999", check=False)
     assert unknown.returncode == 1 and "1999" in unknown.stderr
+
+
+async def test_report_month_writes_the_xlsx(
+    county: str, engine: AsyncEngine, tmp_path: Path
+) -> None:
+    out = tmp_path / "2026-11.xlsx"
+    refused = gridgov(county, "report", "month", "2026-11", "--out", str(out), check=False)
+    assert refused.returncode == 1 and "no scoring formula" in refused.stderr
+    wrong = gridgov(county, "report", "month", "11/2026", "--out", str(out), check=False)
+    assert wrong.returncode == 1 and "not a month" in wrong.stderr
+    async with create_session_factory(engine)() as s, s.begin():
+        s.add(
+            ScoringFormula(
+                level="town",
+                valid_from=date(2026, 1, 1),
+                terms=[{"metric": "on_time", "weight": 100, "target": 1.0}],
+            )
+        )
+    done = gridgov(county, "report", "month", "2026-11", "--out", str(out))
+    assert done.stdout.strip().splitlines()[-1] == str(out)
+    book = load_workbook(out)
+    assert book["通报"]["A1"].value.endswith("2026年11月网格化社会治理考核通报")
+    assert "乡镇(街道)" in book.sheetnames
 
 
 async def test_sweep_as_of_a_future_time_is_a_preview(county: str) -> None:

@@ -43,9 +43,10 @@ def test_the_wheel_carries_compiled_catalogs_that_load(tmp_path: Path) -> None:
     probe = (
         "import sys; sys.path.insert(0, sys.argv[1]);"
         "import bot; assert bot.__file__.startswith(sys.argv[1]), bot.__file__;"
-        "from bot.i18n import build_i18n; i18n = build_i18n();"
-        "print(sorted(i18n.available_locales));"
-        "print(i18n.gettext('Status: {status}', locale='zh_CN'))"
+        "from bot.conversation.i18n import LOCALES_DIR, catalog;"
+        "print(sorted(p.name for p in LOCALES_DIR.iterdir()"
+        " if (p / 'LC_MESSAGES' / 'messages.mo').is_file()));"
+        "print(catalog('zh_CN').gettext('Status: {status}'))"
     )
     shown = subprocess.run(
         [sys.executable, "-c", probe, str(target)],

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from web import console, media
+from web import console, followup, media, public
 from web.console.base import error_answer
 from web.context import CONTEXT, WebContext
 from web.errors import error_middleware, quiet_parser_errors
@@ -28,6 +28,8 @@ def create_web_app(ctx: WebContext) -> web.Application:
     webapp.router.add_get("/metrics", metrics)
     open311.setup(webapp)
     console.setup(webapp)
+    webapp.router.add_routes(followup.routes)
+    public.setup(webapp)
     ctx.settings.media_dir.mkdir(parents=True, exist_ok=True)
     webapp.router.add_get(media.MEDIA_PREFIX + "{ref:.+}", media.serve_signed)
     webapp.router.add_get(media.CONSOLE_MEDIA_PREFIX + "{ref:.+}", media.serve_console)

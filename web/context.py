@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from ipaddress import IPv4Network, IPv6Network
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from aiohttp import web
@@ -14,6 +15,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from dispatch.accounts import Accounts
 from dispatch.casework import Casework
 from dispatch.metrics_figures import RunningTotals
+from dispatch.supervision.service import Supervision
+
+if TYPE_CHECKING:
+    from bot.conversation import Conversation
+    from bot.webchat import WebChatChannel
 
 Network = IPv4Network | IPv6Network
 
@@ -28,6 +34,10 @@ class WebSettings:
     trusted_proxies: tuple[Network, ...] = ()
     media_link_secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     media_link_ttl: timedelta = timedelta(days=7)
+    # The public page of closed cases (公开): off unless the county publishes it.
+    public_page: bool = False
+    public_cache_seconds: float = 300.0
+    public_requests_per_minute: int = 60  # per client address
 
     @property
     def secure_cookies(self) -> bool:
@@ -40,6 +50,10 @@ class WebContext:
     accounts: Accounts
     settings: WebSettings
     metrics: RunningTotals  # this process's running totals behind /metrics
+    supervision: Supervision
+    conversation: "Conversation | None" = None  # the chat every channel shares
+    webchat: "WebChatChannel | None" = None  # the console's web chat, an outbox channel
+    demo: bool = False  # the sample county: the console's web chat may play anyone
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:

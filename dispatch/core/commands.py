@@ -32,7 +32,19 @@ class RequestExtension:
     action: ClassVar[Action] = Action.REQUEST_EXTENSION
 
 
-StepCommand = Action | DispatchTo | TransferTo | MergeInto | RequestExtension
+@dataclass(frozen=True)
+class Verify:
+    conditions: tuple[int, ...] = ()  # the closing conditions (结案条件) ticked, by id
+    action: ClassVar[Action] = Action.VERIFY
+
+
+@dataclass(frozen=True)
+class Void:
+    condition: int | None = None  # the filing condition (立案条件) the report fails, by id
+    action: ClassVar[Action] = Action.VOID
+
+
+StepCommand = Action | DispatchTo | TransferTo | MergeInto | RequestExtension | Verify | Void
 
 
 def action_of(command: StepCommand) -> Action:

@@ -191,7 +191,8 @@ def check(action: Action, actor: Actor, case: Case, note: str = "") -> Rule:
 
 
 # What a step carries beyond its note, resolved by the use case: the office of a dispatch or
-# transfer (`int`), the case a merge goes into (`Case`), the deadline an extension asks for.
+# transfer (`int`), the case a merge goes into (`Case`), the deadline an extension asks for,
+# the closing conditions a verification ticked and the filing condition a void names (texts).
 StepArgument = Any
 Handler = Callable[["Transition", "Case", datetime, Step, StepArgument], None]
 
@@ -315,7 +316,9 @@ class Transition:
     def _resolve(self, case: Case, now: datetime, step: Step, _: None) -> None:
         case.resolved_at = now
 
-    def _verify(self, case: Case, now: datetime, step: Step, _: None) -> None:
+    def _verify(self, case: Case, now: datetime, step: Step, conditions: list[str] | None) -> None:
+        if conditions:
+            step.payload["conditions"] = conditions  # the closing conditions ticked
         case.closed_at = now
         case.closed_on_time = case.deadline_at is None or (
             case.resolved_at is not None and case.resolved_at <= case.deadline_at
@@ -329,7 +332,9 @@ class Transition:
         step.payload["rework_count"] = case.rework_count
         self.planner.restart(case, now)
 
-    def _void(self, case: Case, now: datetime, step: Step, _: None) -> None:
+    def _void(self, case: Case, now: datetime, step: Step, condition: str | None) -> None:
+        if condition:
+            step.payload["condition"] = condition  # the filing condition not met
         case.voided_at = now
         self.planner.stop(case)
 

@@ -1,12 +1,13 @@
 """The escalation sweep: fires the rungs of the ladder (yellow reminder, levels 1 to 3) that
-are due, in batches, each rung once even with several instances running."""
+are due, in batches, each rung once even with several instances running; then those of the
+unanswered rectification notices (整改通知), which climb the same ladder."""
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import bindparam, exists, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -15,8 +16,9 @@ from dispatch.core.actors import SYSTEM
 from dispatch.core.deadlines import Rung
 from dispatch.core.lifecycle import Action, Step
 from dispatch.recipients import queue_step
+from dispatch.supervision import notice_ladder
 from dispatch.usecases.runtime import Runtime, UnitOfWork, event_values
-from models import Case, CaseEvent
+from models import Case, CaseEvent, RectificationNotice
 
 
 @dataclass(frozen=True)
@@ -24,6 +26,7 @@ class FiredRung:
     case_number: str
     rung: Rung
     department: str
+    notice_id: int | None = None  # a rectification notice of the case, not the case itself
 
 
 class EscalationSweep:
@@ -57,6 +60,27 @@ class EscalationSweep:
                         fired += await self._escalate(work, case, now, events)
                     await self._save_batch(work.session, cases, events)
             if len(cases) < batch:
+                break
+        while True:  # unanswered rectification notices: a separate small query
+            async with self.rt.unit_of_work(recipients) as work:
+                claimed, notices = await notice_ladder.sweep(
+                    work.session,
+                    work.notifier,
+                    self.rt.catalog,
+                    self.rt.settings.policy,
+                    now,
+                    batch,
+                )
+            fired += [
+                FiredRung(
+                    n.case_number,
+                    Rung(n.level),
+                    self.rt.catalog.department_name(n.department_id),
+                    n.notice_id,
+                )
+                for n in notices
+            ]
+            if claimed < batch:
                 return fired
 
     async def preview_sweep(self, now: datetime) -> list[FiredRung]:
@@ -79,12 +103,16 @@ class EscalationSweep:
         )
 
     async def _anything_due(self, now: datetime) -> bool:
-        """One autocommitted probe of the indexed `next_check_at`: the idle sweep (the usual
-        case) opens no transaction and locks nothing."""
+        """One autocommitted probe of the indexed `next_check_at` of cases and of notices: the
+        idle sweep (the usual case) opens no transaction and locks nothing."""
+        case_due = select(Case.id).where(Case.next_check_at <= now).limit(1)
+        notice_due = (
+            select(RectificationNotice.id).where(RectificationNotice.next_check_at <= now).limit(1)
+        )
         async with self.rt.sessions() as session:
             await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
-            due = await session.scalar(select(Case.id).where(Case.next_check_at <= now).limit(1))
-        return due is not None
+            due = await session.scalar(select(or_(exists(case_due), exists(notice_due))))
+        return bool(due)
 
     async def _escalate(
         self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]

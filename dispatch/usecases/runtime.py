@@ -25,6 +25,7 @@ from dispatch.geography import GridDirectory
 from dispatch.intake import PhotoRef
 from dispatch.recipients import queue_step
 from dispatch.snapshots import snapshot
+from dispatch.supervision.followup import open_follow_up
 from geo.index import Location
 from models import Attachment, Case, CaseEvent, Person, utcnow
 from models.enums import AreaLevel
@@ -43,6 +44,7 @@ class CaseworkSettings:
     working_hours: WorkingHours
     policy: EscalationPolicy
     reopen_days: int = 7
+    followup_days: int = 3  # working days after closure for the follow-up call (回访)
     duplicate_radius_m: float = 50.0
     duplicate_window: timedelta = timedelta(hours=72)
     max_extension: timedelta = timedelta(days=365)
@@ -171,9 +173,14 @@ class Runtime:
         photos: list[PhotoRef] | None = None,
         argument: StepArgument = None,
     ) -> CaseEvent:
-        """Applies a step to the case, records it, attaches its photos and queues who hears."""
+        """Applies a step to the case, records it, attaches its photos and queues who hears.
+        A verified citizen's or hotline case gets its follow-up (回访)."""
         step = self.advance(case, action, actor, now, note, argument)
         event = self.record(work.session, case, step, actor, now)
+        if action is Action.VERIFY:
+            open_follow_up(
+                work.session, case, now, self.catalog.calendar, self.settings.followup_days
+            )
         attach(case, event, photos or [], PHOTO_PURPOSE.get(action, "report"))
         await queue_step(work.notifier, case, step, actor, now, self.snapshot(case, now))
         return event
@@ -214,7 +221,12 @@ def event_values(case: Case, step: Step, actor: Actor, now: datetime) -> dict[st
         "to_status": step.to_status,
         "department_id": case.department_id,
         "note": step.note,
-        "payload": step.payload,
+        # The clock as it stood after the step, for the case file (案卷).
+        "payload": {
+            **step.payload,
+            "deadline_at": case.deadline_at.isoformat() if case.deadline_at else None,
+            "yellow_at": case.yellow_at.isoformat() if case.yellow_at else None,
+        },
     }
 
 

@@ -12,11 +12,14 @@ from dispatch.core.commands import (
     RequestExtension,
     StepCommand,
     TransferTo,
+    Verify,
+    Void,
     action_of,
 )
 from dispatch.core.errors import N_, ConcurrentUpdate, IllegalTransition, InvalidInput, Term
 from dispatch.core.lifecycle import Action, StepArgument, action_name, check, status_name
 from dispatch.intake import PhotoRef
+from dispatch.supervision.conditions import closing_check, void_reason
 from dispatch.usecases.runtime import Runtime
 from models import Case, CaseEvent
 from models.enums import CaseStatus
@@ -36,7 +39,7 @@ class Steps:
         photos: list[PhotoRef] | None = None,
     ) -> Case:
         """One step by a person: a bare `Action`, or a typed command for a step that carries
-        more (`DispatchTo`, `TransferTo`, `MergeInto`, `RequestExtension`)."""
+        more (`DispatchTo`, `TransferTo`, `MergeInto`, `RequestExtension`, `Verify`, `Void`)."""
         action = action_of(command)
         now = self.rt.clock()
         try:
@@ -64,7 +67,8 @@ class Steps:
         self, session: AsyncSession, case: Case, command: StepCommand
     ) -> StepArgument:
         """What the lifecycle needs beyond the note: an office, the case to merge into, a
-        deadline. A step that needs one and was asked for by its bare action is refused."""
+        deadline, the closing conditions ticked or the filing condition failed. A step that
+        needs one and was asked for by its bare action is refused."""
         match command:
             case Action.DISPATCH:
                 return self._office(case, DispatchTo())
@@ -80,6 +84,14 @@ class Steps:
                 return until
             case Action.REQUEST_EXTENSION | RequestExtension():
                 raise InvalidInput(N_("Give the new deadline you ask for."))
+            case Verify(conditions=ticked):
+                return closing_check(self.rt.catalog, case, ticked)
+            case Action.VERIFY:  # nothing ticked: passes only where no condition is set
+                return closing_check(self.rt.catalog, case, ())
+            case Void(condition=condition_id):
+                return void_reason(self.rt.catalog, case, condition_id)
+            case Action.VOID:  # no condition named: passes only where none is set
+                return void_reason(self.rt.catalog, case, None)
         return None
 
     def _office(self, case: Case, command: DispatchTo | TransferTo) -> int:

@@ -11,5 +11,6 @@ from pathlib import Path
 SAMPLE_DIR = Path(__file__).resolve().parent
 GRIDS_PATH = SAMPLE_DIR / "grids.geojson"
 CATALOG_PATH = SAMPLE_DIR / "catalog.json"
+CONDITIONS_PATH = SAMPLE_DIR / "conditions.json"  # 立案/结案条件 per category
 
-__all__ = ["CATALOG_PATH", "GRIDS_PATH", "SAMPLE_DIR"]
+__all__ = ["CATALOG_PATH", "CONDITIONS_PATH", "GRIDS_PATH", "SAMPLE_DIR"]

@@ -9,10 +9,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from dispatch.casework import Casework
+from dispatch.core.commands import Verify
 from dispatch.core.lifecycle import Action
 from dispatch.intake import ReportDraft
 from models import Person
-from models.enums import CaseSource, Role
+from models.enums import CaseSource, ConditionKind, Role
 
 DESCRIPTIONS = {
     "01": ["路边垃圾堆放", "绿化带内有建筑垃圾", "河道漂浮物较多"],
@@ -85,5 +86,6 @@ async def seed_cases(live: Casework, now: datetime, count: int = 60, seed: int =
         clock.at = min(now, reported + timedelta(hours=rng.uniform(1, 30)))
         await casework.steps.act(Action.RESOLVE, case.id, member.id, note="已处置完毕")
         if i % 2 == 0:
-            await casework.steps.act(Action.VERIFY, case.id, worker.id)
+            closing = casework.catalog.conditions_for(category, ConditionKind.CLOSING)
+            await casework.steps.act(Verify(tuple(c.id for c in closing)), case.id, worker.id)
     return created

@@ -11,9 +11,9 @@ from aiohttp import web
 from aiohttp.test_utils import TestServer
 from sqlalchemy import select
 
-from bot.channel import TelegramChannel
-from bot.runtime import WEBHOOK_PATH, build_bot
-from bot.webhook import add_webhook_route
+from bot.telegram.channel import TelegramChannel
+from bot.telegram.runtime import WEBHOOK_PATH
+from bot.telegram.webhook import add_webhook_route
 from dispatch.delivery import DeliveryReport, OutboxWorker, RateLimiter
 from dispatch.registration import create_invite
 from gridgov.app import App
@@ -192,9 +192,10 @@ async def start_harness(world: World, emu: Emulator) -> Harness:
         database_url="postgresql+asyncpg://unused",
     )
     app = App(settings, None, world.casework.sessions, world.casework)  # type: ignore[arg-type]
-    bot, dp = build_bot(settings, app)
+    await app.start_conversation()
+    bot, dp = app.telegram_bot()
     webapp = web.Application()
-    add_webhook_route(webapp, bot, dp, SECRET, handle_in_background=False)
+    add_webhook_route(webapp, bot, dp, app.sessions, SECRET, handle_in_background=False)
     server = TestServer(webapp, host="127.0.0.1")
     await server.start_server()
     return Harness(world, emu, bot, dp, app, server, aiohttp.ClientSession())

@@ -79,3 +79,21 @@ async def test_card_edit_of_a_deleted_message_sends_anew(h: Harness) -> None:
         OutgoingMessage(2, "case.card", "-100200", "zh_CN", snapshot, sent.message_id)
     )
     assert same.message_id == sent.message_id
+
+
+async def test_rectification_messages_reach_the_chat(h: Harness) -> None:
+    notice = dict(
+        notice_id=7,
+        case_id=1,
+        number="20261123000001",
+        department="环卫处",
+        department_en="Sanitation",
+        deadline="2026-12-03T02:00:00+00:00",
+        requirements="处置后照片缺失",
+        status="open",
+        level=2,
+    )
+    await h.channel.send(message("rectification.escalate", **notice))
+    text = h.emu.sent("sendMessage")[-1].params["text"]
+    assert "Rectification notice 7 (#20261123000001) is unanswered, escalation level 2" in text
+    assert "Sanitation" in text and "2026-12-03 10:00" in text and "处置后照片缺失" in text

@@ -4,7 +4,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from bot.runtime import WEBHOOK_PATH, setup_webhook, start_polling
+from bot.telegram.runtime import WEBHOOK_PATH, setup_webhook, start_polling
 from models import Case, CaseEvent
 from tests.bot.harness import SECRET, USER_IDS, Harness
 from tests.bot.test_flow import report_case

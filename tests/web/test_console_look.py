@@ -11,6 +11,8 @@ import pytest
 from playwright.async_api import Browser, Page, expect
 
 from models.enums import CaseSource
+from tests.dispatch.supervision_helpers import closed_case
+from tests.dispatch.test_scoring import fixture as scoring_fixture
 from tests.dispatch.world import World
 from tests.web.conftest import CHROMIUM, PASSWORD
 
@@ -183,3 +185,21 @@ async def test_lists_sort_filter_and_keep_the_filter_in_the_url(
     await expect(rows).to_have_count(1)
     await expect(rows.first).to_have_text(first.number)
     await check(page, "list", width)
+
+
+async def test_supervisor_reads_a_case_file_and_the_monthly_assessment(
+    open_page: object, world: World, base_url: str, width: str
+) -> None:
+    await scoring_fixture(world)  # November: two offices ranked, reviews on record
+    case = await closed_case(world, description="绿化带内垃圾")
+    page = await open_page("sup_comm")  # type: ignore[operator]
+    await page.goto(f"{base_url}/console/cases/{case.number}/file")
+    await expect(page.locator("#file-number")).to_have_text(case.number or "")
+    await expect(page.locator("#map")).to_have_attribute("data-ready", "1")
+    await expect(page.locator("#trail")).to_contain_text("绿化带内垃圾")
+    if width == "laptop":
+        await check(page, "casefile", width)
+    await page.goto(f"{base_url}/console/assessment?month=2026-11")
+    await expect(page.locator("#ranking-office")).to_contain_text("综合执法局")
+    if width == "laptop":
+        await check(page, "assessment", width)

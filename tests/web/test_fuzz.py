@@ -25,8 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import update
 
-from bot.runtime import build_bot
-from bot.webhook import add_webhook_route
+from bot.telegram.webhook import add_webhook_route
 from dispatch.accounts import hash_password
 from dispatch.registration import create_api_key
 from gridgov.app import App
@@ -115,9 +114,10 @@ async def _serve(
         media_dir=media_dir,
     )
     app = App(app_settings, engine, sessions, world.casework, {})
+    await app.start_conversation()
     webapp = create_web_app(app.web_context())
-    bot, dp = build_bot(app_settings, app)
-    add_webhook_route(webapp, bot, dp, SECRET, path=WEBHOOK, handle_in_background=False)
+    bot, dp = app.telegram_bot()
+    add_webhook_route(webapp, bot, dp, sessions, SECRET, path=WEBHOOK, handle_in_background=False)
     runner = web.AppRunner(webapp, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)

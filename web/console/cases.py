@@ -11,12 +11,21 @@ from sqlalchemy import select
 
 from dispatch import queries
 from dispatch.core import lifecycle
-from dispatch.core.commands import DispatchTo, MergeInto, RequestExtension, StepCommand, TransferTo
+from dispatch.core.commands import (
+    DispatchTo,
+    MergeInto,
+    RequestExtension,
+    StepCommand,
+    TransferTo,
+    Verify,
+    Void,
+)
 from dispatch.core.errors import DomainError, PermissionDenied, explain
 from dispatch.core.lifecycle import RULES, Action
 from dispatch.intake import PhotoRef
+from dispatch.supervision.followup import FollowUps
 from models import Case
-from models.enums import Role
+from models.enums import ConditionKind, Role
 from web.console import filters, forms, timeline
 from web.console.base import error_page, gettext_of, locale_of, render, requires, user_of
 from web.console.paging import Pager
@@ -52,6 +61,8 @@ PARAMS = {
     Action.MERGE: "into",
     Action.RESOLVE: "photo",
     Action.REWORK: "photo",
+    Action.VERIFY: "closing",  # tick the closing conditions
+    Action.VOID: "filing",  # pick the filing condition not met
 }
 
 
@@ -219,6 +230,7 @@ async def _case_page(
         if a.storage == "local":
             photos.setdefault(a.purpose, []).append(console_url(a.ref))
     done = request.query.get("done", "")
+    category = catalog.categories_by_id[case.category_id]
     return render(
         request,
         "case.html",
@@ -229,6 +241,8 @@ async def _case_page(
             "links": [a.ref for a in case.attachments if a.storage == "url"],
             "actions": [(a.value, PARAMS.get(a, "")) for a in available_actions(user, case)],
             "departments": sorted(catalog.departments.values(), key=lambda d: d.code),
+            "filing_conditions": catalog.conditions_for(category, ConditionKind.FILING),
+            "closing_conditions": catalog.conditions_for(category, ConditionKind.CLOSING),
             "error": error,
             "typed": typed or {},
             "flash": timeline.done_message(done, case.number or "", gettext_of(request)),
@@ -258,6 +272,10 @@ async def _command(request: web.Request, action: Action, form: Any) -> StepComma
     if kind == "into":
         into = await _merge_target(request, str(form.get("into") or ""))
         return action if into is None else MergeInto(into)
+    if kind == "closing":
+        return Verify(tuple(int(x) for x in form.getall("condition", [])))
+    if kind == "filing" and form.get("condition_id"):
+        return Void(int(form["condition_id"]))
     return action
 
 
@@ -296,6 +314,8 @@ async def act(request: web.Request) -> web.Response:
         if isinstance(photo, web.FileField) and photo.filename:
             photos.append(await store_upload(ctx.settings, photo, "console"))
         note = str(form.get("note") or "")
+        if isinstance(command, Void) and not note.strip() and command.condition is not None:
+            note = _condition_text(ctx, command.condition)  # the condition is the reason
         try:
             await ctx.casework.steps.act(command, case.id, user.person.id, note, version, photos)
         except BaseException:
@@ -320,6 +340,16 @@ def _typed(form: Any) -> dict[str, str]:
     return {name: str(form.get(name) or "") for name in fields}
 
 
+def _condition_text(ctx: WebContext, condition_id: int) -> str:
+    found = [
+        c.text_zh
+        for conditions in ctx.casework.catalog.conditions.values()
+        for c in conditions
+        if c.id == condition_id
+    ]
+    return found[0] if found else ""
+
+
 @routes.get("/console/queue")
 @requires(Role.DISPATCHER, Role.ADMIN)
 async def queue(request: web.Request) -> web.Response:
@@ -335,4 +365,10 @@ async def queue(request: web.Request) -> web.Response:
             )
             page = pager.page(found, total)
             sections.append((key, title, page, [_row(ctx, c, now, loc) for c in page.rows]))
-    return render(request, "queue.html", {"sections": sections})
+        follow_ups = await FollowUps.due(session, queries.cases.visible_to(user.actor))
+    overdue = sum(1 for f in follow_ups if f.due_at < now)
+    return render(
+        request,
+        "queue.html",
+        {"sections": sections, "follow_ups": len(follow_ups), "follow_ups_overdue": overdue},
+    )

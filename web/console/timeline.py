@@ -58,9 +58,16 @@ class Entry:
 def _actor(event: CaseEvent, _: Callable[[str], str]) -> str:
     if event.actor_id is not None or event.actor_label not in SYSTEM_LABELS:
         return event.actor_label
-    if event.action in SWEEP_ACTIONS:
+    return actor_label(event.action, event.actor_label, _)
+
+
+def actor_label(action: str, label: str, _: Callable[[str], str]) -> str:
+    """Who took a step, with the system's own steps named for what they are."""
+    if label not in ("system", ""):
+        return label
+    if action in SWEEP_ACTIONS or action == "rectification_escalate":
         return _("System supervision")
-    if event.action in AUTOMATIC_ACTIONS:
+    if action in AUTOMATIC_ACTIONS:
         return _("Automatic dispatch")
     return _("Automatic")
 

@@ -84,6 +84,17 @@ def _media_url(settings: WebSettings, storage: str, ref: str, now: datetime) -> 
     return ref if storage == "url" else None
 
 
+def _status_notes(
+    case: ServiceRequestView, settings: WebSettings, _: Translate, token: str | None
+) -> str:
+    """The status, and for a closed case waiting for its follow-up the citizen's one-time link."""
+    notes = _(STATUS_NOTES[case.status])
+    if token:
+        link = f"{settings.public_url.rstrip('/')}/followup/{token}"
+        notes += " " + _("How satisfied are you? Answer once here: %(link)s") % {"link": link}
+    return notes
+
+
 def service_request(
     case: ServiceRequestView,
     catalog: Catalog,
@@ -91,6 +102,7 @@ def service_request(
     now: datetime,
     locale: str,
     _: Translate,
+    follow_up_token: str | None = None,
 ) -> dict[str, Any]:
     tz = settings.tz
     category = catalog.categories_by_id[case.category_id]
@@ -98,7 +110,7 @@ def service_request(
     return {
         "service_request_id": case.number,
         "status": "closed" if case.status in CLOSED_STATUSES else "open",
-        "status_notes": _(STATUS_NOTES[case.status]),
+        "status_notes": _status_notes(case, settings, _, follow_up_token),
         "service_name": category_name(category, locale),
         "service_code": category.code,
         "description": case.description,

@@ -16,8 +16,9 @@ from dispatch.core.errors import DomainError, NotFound, OutsideJurisdiction, exp
 from dispatch.intake import MAX_DESCRIPTION, PhotoRef, ReportDraft
 from dispatch.queries.service_requests import RequestFilter, service_request, service_requests
 from dispatch.registration import api_key_for
+from dispatch.supervision.followup import link_tokens
 from models import ApiKey, Category
-from models.enums import CaseSource, LocationStatus
+from models.enums import LocationStatus
 from web.context import WebContext, context_of
 from web.i18n import choose_locale, translator
 from web.media import UploadRejected, discard, store_image
@@ -252,7 +253,7 @@ async def _create(
     }
     contact["client"] = api_key.name
     draft = ReportDraft(
-        source=CaseSource.CITIZEN,
+        source=api_key.source,
         lon=lon,
         lat=lat,
         category_code=category.code,
@@ -340,16 +341,22 @@ async def list_requests(request: web.Request, ctx: WebContext, fmt: str) -> web.
     )
     async with ctx.sessions() as session:
         cases = await service_requests(session, query)
-    return _requests_response(request, ctx, fmt, cases)
+    return await _requests_response(request, ctx, fmt, cases)
 
 
-def _requests_response(
+async def _requests_response(
     request: web.Request, ctx: WebContext, fmt: str, cases: list[Any]
 ) -> web.Response:
     locale = _locale(request, ctx)
     _ = translator(locale)
     catalog = ctx.casework.catalog
-    body = [fields.service_request(c, catalog, ctx.settings, ctx.now(), locale, _) for c in cases]
+    async with ctx.sessions() as session:
+        tokens = await link_tokens(session, [c.number for c in cases])
+    now = ctx.now()
+    body = [
+        fields.service_request(c, catalog, ctx.settings, now, locale, _, tokens.get(c.number))
+        for c in cases
+    ]
     return respond(fmt, "service_requests", body)
 
 
@@ -360,7 +367,7 @@ async def get_request(request: web.Request, ctx: WebContext, fmt: str) -> web.Re
         case = await service_request(session, number)
     if case is None:
         raise Open311Error(404, f"service_request_id {number} was not found")
-    return _requests_response(request, ctx, fmt, [case])
+    return await _requests_response(request, ctx, fmt, [case])
 
 
 @endpoint

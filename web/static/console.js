@@ -5,6 +5,10 @@
 document.querySelectorAll("[data-width]").forEach((bar) => {
   bar.style.width = `${Number(bar.dataset.width)}px`;
 });
+// …nor inline handlers: the print buttons of the case file and the monthly report.
+document.querySelectorAll("[data-print]").forEach((button) => {
+  button.addEventListener("click", () => window.print());
+});
 (function () {
   const colours = { red: "#d63939", yellow: "#f59f00", green: "#2fb344", none: "#667382" };
   const el = document.getElementById("map");
