@@ -2,18 +2,23 @@
 own process (`python -m bench.serve_load`), so the servers' CPU is not shared with the
 client's event loop in one process.
 
-It also plays the Telegram Bot API (a lean bench copy of tests/bot/emulator.py: every method
-answers OK, nothing is kept) and notes when the bot's answer to each update arrives. On start
-it prints one JSON line, `{"emulator": BASE_URL}`; then for each JSON line on stdin (a run)
-it sends the requests and prints one JSON line of results. A run is
+It also plays the Telegram Bot API and the WeCom API (lean bench stand-ins of
+tests/bot/emulator.py and tests/wecom/fake_server.py: every call answers OK, nothing is kept)
+and notes when the app's answer to each update arrives. On start it prints one JSON line,
+`{"emulator": BASE_URL}` (both APIs live there: `/bot{token}/…` and `/cgi-bin/…`); then for
+each JSON line on stdin (a run) it sends the requests and prints one JSON line of results. A run
+is
 
     {"kind": "open311", "url": URL, "clients": N, "requests": [FORM, ...]}
     {"kind": "telegram", "url": URL, "secret": S, "clients": N, "updates": [UPDATE, ...]}
+    {"kind": "wecom", "url": URL, "clients": N, "updates": [CALLBACK, ...]}
 
-Open311 POSTs are timed to their response. A Telegram update is timed from the POST to the
-webhook to the bot's first call about it: `answerCallbackQuery` for a button press, any call
-naming the chat for a message (the webhook answers before the update is handled). Each client
-sends its next request when the previous one is answered."""
+where a CALLBACK is `{"user": USERID, "query": {...}, "body": ENCRYPTED_XML}`, encrypted and
+signed beforehand as WeCom's servers would send it. Open311 POSTs are timed to their
+response. A chat update is timed from the POST to the app's first API call about it:
+`answerCallbackQuery` for a Telegram button press, any call naming the chat for a Telegram
+message, `message/send` to the member for a WeCom callback (both webhooks answer before the
+update is handled). Each client sends its next request when the previous one is answered."""
 
 import asyncio
 import json
@@ -71,6 +76,16 @@ class BotApi:
             return web.json_response({"ok": True, "result": message})
         return web.json_response({"ok": True, "result": True})
 
+    async def wecom(self, request: web.Request) -> web.Response:
+        """WeCom's API: a token, and OK for every call; a message to a member answers the
+        waiter of that member's callback."""
+        if request.match_info["method"] == "gettoken":
+            return web.json_response({"errcode": 0, "access_token": "bench", "expires_in": 7200})
+        params = await request.json() if request.content_type == "application/json" else {}
+        if "touser" in params:
+            self._arrived(f"wecom:{params['touser']}")
+        return web.json_response({"errcode": 0, "errmsg": "ok", "msgid": "bench", "media_id": "m"})
+
 
 def _answer_key(update: dict[str, Any]) -> str:
     if "callback_query" in update:
@@ -123,10 +138,29 @@ async def telegram(http: aiohttp.ClientSession, api: BotApi, run: dict[str, Any]
     return await _closed_loop(run["clients"], run["updates"], send)
 
 
+async def wecom(http: aiohttp.ClientSession, api: BotApi, run: dict[str, Any]) -> dict:
+    async def send(callback: dict[str, Any]) -> float:
+        answered = api.expect(f"wecom:{callback['user']}")
+        started = time.perf_counter()
+        async with http.post(
+            run["url"], params=callback["query"], data=callback["body"].encode()
+        ) as response:
+            await response.read()
+            if response.status != 200:
+                raise RuntimeError(f"HTTP {response.status}")
+        return await asyncio.wait_for(answered, ANSWER_TIMEOUT_S) - started
+
+    return await _closed_loop(run["clients"], run["updates"], send)
+
+
+RUNS = {"telegram": telegram, "wecom": wecom}
+
+
 async def main() -> None:
     api = BotApi()
     app = web.Application()
     app.router.add_route("*", "/bot{token}/{method}", api.handle)
+    app.router.add_route("*", "/cgi-bin/{method:.+}", api.wecom)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -143,7 +177,7 @@ async def main() -> None:
             if run["kind"] == "open311":
                 result = await open311(http, run)
             else:
-                result = await telegram(http, api, run)
+                result = await RUNS[run["kind"]](http, api, run)
             print(json.dumps(result), flush=True)
     await runner.cleanup()
 

@@ -17,14 +17,13 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from dispatch.autocommit import autocommit
 from models import InboundUpdate, utcnow
 
 log = logging.getLogger("gridgov.inbound")
-# Each statement here commits by itself: one round trip instead of BEGIN, statement, COMMIT.
-AUTOCOMMIT = {"isolation_level": "AUTOCOMMIT"}
 
-# Handles one update's body; `retry` is True when an earlier run may have begun it.
-Handler = Callable[[str, bool], Awaitable[None]]
+# Handles one update's body (a second time, after a crash mid-way: see above).
+Handler = Callable[[str], Awaitable[None]]
 
 
 class InboundQueue:
@@ -46,53 +45,44 @@ class InboundQueue:
         self._slots = asyncio.Semaphore(concurrency)
 
     async def accept(self, key: str, body: str) -> int | None:
-        """Persists the update (one statement, committed by itself); its row id, or None
-        when this key came before."""
-        async with self.sessions() as session:
-            conn = await session.connection(execution_options=AUTOCOMMIT)
+        """Persists the update (one statement, committed by itself) as begun by this process
+        (`handle` follows); its row id, or None when this key came before."""
+        async with autocommit(self.sessions) as session:
+            conn = await session.connection()
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             return await conn.scalar(
                 insert(InboundUpdate)
                 .values(
-                    channel=self.channel, key=key, body=body, received_at=self.clock(), attempts=0
+                    channel=self.channel, key=key, body=body, received_at=self.clock(), attempts=1
                 )
                 .on_conflict_do_nothing()
                 .returning(InboundUpdate.id)
             )
 
-    def process_in_background(self, row_id: int) -> None:
-        task = asyncio.create_task(self._process_in_turn(row_id), name=f"{self.channel}-{row_id}")
+    def handle_in_background(self, row_id: int, body: str) -> None:
+        """`handle`, a few at a time, after the platform has been answered."""
+        task = asyncio.create_task(
+            self._handle_in_turn(row_id, body), name=f"{self.channel}-{row_id}"
+        )
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _process_in_turn(self, row_id: int) -> None:
+    async def _handle_in_turn(self, row_id: int, body: str) -> None:
         async with self._slots:
-            await self.process(row_id)
+            await self.handle(row_id, body)
 
-    async def process(self, row_id: int) -> None:
-        """Handles one persisted update and marks it done; a failure is logged once and the
+    async def handle(self, row_id: int, body: str) -> None:
+        """Handles an accepted update and marks it done; a failure is logged once and the
         update marked done with its error (a handler that fails on an update would fail on
         every retry, and the platform has been answered already)."""
-        async with self.sessions() as session:
-            conn = await session.connection(execution_options=AUTOCOMMIT)
-            begun = (
-                await conn.execute(
-                    update(InboundUpdate)
-                    .where(InboundUpdate.id == row_id, InboundUpdate.done_at.is_(None))
-                    .values(attempts=InboundUpdate.attempts + 1)
-                    .returning(InboundUpdate.body, InboundUpdate.attempts)
-                )
-            ).first()
-        if begun is None:
-            return  # done already
         error = None
         try:
-            await self.handler(begun.body, begun.attempts > 1)
+            await self.handler(body)
         except Exception as exc:
             log.error("%s update %s failed: %r", self.channel, row_id, exc)
             error = repr(exc)[:2000]
-        async with self.sessions() as session:
-            conn = await session.connection(execution_options=AUTOCOMMIT)
+        async with autocommit(self.sessions) as session:
+            conn = await session.connection()
             await conn.execute(
                 update(InboundUpdate)
                 .where(InboundUpdate.id == row_id)
@@ -110,10 +100,25 @@ class InboundQueue:
                 )
             )
         for row_id in ids:
-            await self.process(row_id)
+            await self._resume(row_id)
         if ids:
             log.info("%s: %d unfinished updates handled at start-up", self.channel, len(ids))
         return len(ids)
+
+    async def _resume(self, row_id: int) -> None:
+        """An update an earlier run accepted, and may have begun, but did not finish."""
+        async with autocommit(self.sessions) as session:
+            conn = await session.connection()
+            begun = (
+                await conn.execute(
+                    update(InboundUpdate)
+                    .where(InboundUpdate.id == row_id, InboundUpdate.done_at.is_(None))
+                    .values(attempts=InboundUpdate.attempts + 1)
+                    .returning(InboundUpdate.body)
+                )
+            ).first()
+        if begun is not None:  # else another instance finished it meanwhile
+            await self.handle(row_id, begun.body)
 
     async def drain(self) -> None:
         """Waits for the updates being handled in the background."""

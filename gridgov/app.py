@@ -152,6 +152,7 @@ class App:
             s.telegram_api_base,
             Path(s.media_dir),
             s.public_url,
+            webhook=s.telegram_mode == "webhook",
         )
         bot, dp, channel = build_bot(self.conversation, config)
         self.channels[channel.name] = channel

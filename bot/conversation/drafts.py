@@ -6,9 +6,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
+from sqlalchemy import delete, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm.attributes import flag_modified
 
+from dispatch.autocommit import autocommit
 from models import ChatState
 
 
@@ -20,6 +23,10 @@ class Draft:
 
 
 class DraftStore:
+    """Each call is one statement committed by itself (a read, an upsert, a delete): no
+    BEGIN and COMMIT round trips. A draft past its TTL reads as absent; the retention job
+    deletes it."""
+
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
@@ -31,30 +38,26 @@ class DraftStore:
         self.clock = clock
 
     async def load(self, key: str) -> Draft:
-        async with self.sessions() as session, session.begin():
-            row = await session.get(ChatState, key)
-            if row is None:
-                return Draft(key)
-            if row.updated_at < self.clock() - self.ttl:
-                await session.delete(row)
-                return Draft(key)
-            return Draft(key, row.state, dict(row.data or {}))
+        async with autocommit(self.sessions) as session:
+            row = (
+                await session.execute(
+                    select(ChatState.state, ChatState.data).where(
+                        ChatState.key == key, ChatState.updated_at >= self.clock() - self.ttl
+                    )
+                )
+            ).first()
+        return Draft(key, row.state, dict(row.data or {})) if row else Draft(key)
 
     async def save(self, draft: Draft) -> None:
-        async with self.sessions() as session, session.begin():
-            row = await session.get(ChatState, draft.key)
-            if row is None:
-                row = ChatState(key=draft.key)
-                session.add(row)
-            row.state = draft.state
-            row.data = dict(draft.data)
-            row.updated_at = self.clock()
-            # Even when the clock shows the same time: else the column's onupdate stamps it.
-            flag_modified(row, "updated_at")
+        values = {"state": draft.state, "data": dict(draft.data), "updated_at": self.clock()}
+        async with autocommit(self.sessions) as session:
+            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+            statement = insert(ChatState).values(key=draft.key, **values)
+            await session.execute(
+                statement.on_conflict_do_update(index_elements=[ChatState.key], set_=values)
+            )
 
     async def clear(self, draft: Draft) -> None:
         draft.state, draft.data = None, {}
-        async with self.sessions() as session, session.begin():
-            row = await session.get(ChatState, draft.key)
-            if row is not None:
-                await session.delete(row)
+        async with autocommit(self.sessions) as session:
+            await session.execute(delete(ChatState).where(ChatState.key == draft.key))

@@ -12,6 +12,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram.updates import CHANNEL
+from dispatch.autocommit import autocommit
 from models import ProcessedUpdate
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
@@ -26,7 +27,7 @@ class IdempotencyMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        async with self.sessions() as session, session.begin():
+        async with autocommit(self.sessions) as session:  # one statement: no BEGIN, COMMIT
             insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
             result = await session.execute(
                 insert(ProcessedUpdate)

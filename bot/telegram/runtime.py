@@ -56,6 +56,9 @@ class TelegramConfig:
     api_base: str | None = None  # a self-hosted or test Bot API server
     media_dir: Path | None = None  # photos stored here are uploaded when a card shows them
     console_url: str = ""  # the console's public base URL, named in a shortened card
+    # Updates come through the durable webhook queue (bot.inbound), which drops a repeated
+    # update itself; polled updates are deduplicated by the dispatcher's middleware.
+    webhook: bool = False
 
 
 def create_bot(config: TelegramConfig) -> Bot:
@@ -67,11 +70,12 @@ def create_bot(config: TelegramConfig) -> Bot:
     return Bot(config.token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
 
 
-def build_dispatcher(conversation: Conversation) -> Dispatcher:
+def build_dispatcher(conversation: Conversation, webhook: bool = False) -> Dispatcher:
     casework = conversation.ctx.casework
     # One update at a time per chat and user, so a double tap cannot race itself.
     dp = Dispatcher(events_isolation=SimpleEventIsolation())
-    dp.update.outer_middleware(IdempotencyMiddleware(casework.sessions, casework.clock))
+    if not webhook:
+        dp.update.outer_middleware(IdempotencyMiddleware(casework.sessions, casework.clock))
     dp.include_router(build_router(conversation, casework.sessions))
     return dp
 
@@ -90,7 +94,7 @@ def build_bot(
         config.media_dir,
         config.console_url,
     )
-    return bot, build_dispatcher(conversation), channel
+    return bot, build_dispatcher(conversation, config.webhook), channel
 
 
 async def set_commands(bot: Bot) -> None:

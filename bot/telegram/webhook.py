@@ -10,12 +10,10 @@ from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiohttp import web
 from pydantic import ValidationError
-from sqlalchemy import delete
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inbound import InboundQueue
 from bot.telegram.runtime import WEBHOOK_PATH
-from models import ProcessedUpdate
 
 CHANNEL = "telegram"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
@@ -51,23 +49,13 @@ class TelegramWebhook:
         row_id = await self.queue.accept(str(update.update_id), body)
         if row_id is not None:
             if self.handle_in_background:
-                self.queue.process_in_background(row_id)
+                self.queue.handle_in_background(row_id, body)
             else:
-                await self.queue.process(row_id)
+                await self.queue.handle(row_id, body)
         return web.json_response({})
 
-    async def _feed(self, body: str, retry: bool) -> None:
+    async def _feed(self, body: str) -> None:
         update = Update.model_validate(json.loads(body), context={"bot": self.bot})
-        if retry:
-            # The idempotency middleware marks an update before its handler runs: after a
-            # crash mid-handler that mark would drop the update for good.
-            async with self.sessions() as session, session.begin():
-                await session.execute(
-                    delete(ProcessedUpdate).where(
-                        ProcessedUpdate.channel == CHANNEL,
-                        ProcessedUpdate.update_id == str(update.update_id),
-                    )
-                )
         result = await self.dp.feed_update(self.bot, update)
         if isinstance(result, TelegramMethod):
             await self.dp.silent_call_request(bot=self.bot, result=result)

@@ -61,9 +61,9 @@ class WecomAdapter:
         self.max_photo_bytes = max_photo_bytes
         self.clock = clock
 
-    async def process(self, xml: str, retry: bool = False) -> None:
-        """One callback, already decrypted and persisted (`retry`: an earlier run may have
-        begun it; the conversation's steps tolerate a second run)."""
+    async def process(self, xml: str) -> None:
+        """One callback, already decrypted and persisted (handled a second time after a crash
+        mid-way: the conversation's steps tolerate it)."""
         message = parse_message(xml)
         who = sender(message)
         event = inbound(message)

@@ -64,7 +64,7 @@ class WecomCallback:
             return web.Response(status=400, text="not a WeCom message")
         row_id = await self.queue.accept(idempotency_key(message), xml)
         if row_id is not None:
-            self.queue.process_in_background(row_id)
+            self.queue.handle_in_background(row_id, xml)
         return web.Response(text="")  # WeCom takes an empty answer as "received"
 
 

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from dispatch import notifications as notify
+from dispatch.autocommit import autocommit
 from dispatch.core.actors import SYSTEM
 from dispatch.core.deadlines import Rung
 from dispatch.core.lifecycle import Action, Step
@@ -109,8 +110,7 @@ class EscalationSweep:
         notice_due = (
             select(RectificationNotice.id).where(RectificationNotice.next_check_at <= now).limit(1)
         )
-        async with self.rt.sessions() as session:
-            await session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        async with autocommit(self.rt.sessions) as session:
             due = await session.scalar(select(or_(exists(case_due), exists(notice_due))))
         return bool(due)
 

@@ -2,7 +2,7 @@
 
 from sqlalchemy import func, select
 
-from models import Case, ChatState, ProcessedUpdate
+from models import Case, ChatState, InboundUpdate
 from models.enums import CaseStatus
 from tests.bot.harness import CG_GROUP, HW_GROUP, USER_IDS, Harness
 from tests.bot.test_flow import report_case
@@ -46,8 +46,8 @@ async def test_same_update_twice_is_processed_once(h: Harness) -> None:
     assert await h.post(update) == 200
     assert await h.post(update) == 200
     assert len(h.emu.sent("sendMessage", chat_id=WORKER)) == 1
-    async with h.app.sessions() as session:
-        assert await session.scalar(select(func.count()).select_from(ProcessedUpdate)) == 1
+    async with h.app.sessions() as session:  # kept once, by its update id
+        assert await session.scalar(select(func.count()).select_from(InboundUpdate)) == 1
 
 
 async def test_unregistered_user_is_told_how_to_register(h: Harness) -> None:

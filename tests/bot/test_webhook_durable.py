@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 
 from bot.telegram.webhook import TelegramWebhook
-from models import ChatIdentity, InboundUpdate, ProcessedUpdate
+from models import ChatIdentity, InboundUpdate
 from tests.bot.harness import SECRET, USER_IDS, Harness
 
 WORKER = USER_IDS["worker"]
@@ -53,14 +53,6 @@ async def persist(h: Harness, update: dict, attempts: int) -> None:
                 attempts=attempts,
             )
         )
-        if attempts:  # its handler had begun: the idempotency middleware had marked it
-            session.add(
-                ProcessedUpdate(
-                    channel="telegram",
-                    update_id=str(update["update_id"]),
-                    processed_at=datetime.now(UTC),
-                )
-            )
 
 
 async def test_unfinished_updates_are_handled_at_start_up(h: Harness) -> None:

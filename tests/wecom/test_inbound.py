@@ -11,12 +11,12 @@ from models.db import create_session_factory
 
 async def test_accept_handle_and_resume(any_engine: AsyncEngine) -> None:
     sessions = create_session_factory(any_engine)
-    handled: list[tuple[str, bool]] = []
+    handled: list[str] = []
 
-    async def handler(body: str, retry: bool) -> None:
+    async def handler(body: str) -> None:
         if body == "bad":
             raise RuntimeError("cannot handle this")
-        handled.append((body, retry))
+        handled.append(body)
 
     queue = InboundQueue(sessions, "wecom", handler)
     first = await queue.accept("msg:1", "hello")
@@ -24,17 +24,18 @@ async def test_accept_handle_and_resume(any_engine: AsyncEngine) -> None:
     assert await queue.accept("msg:1", "hello again") is None  # a resend
     bad = await queue.accept("msg:2", "bad")
     later = await queue.accept("msg:3", "later")
-    await queue.process(first)
-    await queue.process(first)  # done already: not handled twice
-    queue.process_in_background(bad)  # type: ignore[arg-type]
+    await queue.handle(first, "hello")
+    queue.handle_in_background(bad, "bad")  # type: ignore[arg-type]
     await queue.drain()
-    assert handled == [("hello", False)]
+    assert handled == ["hello"]
 
+    # a crash before "later" was handled: the next start handles it, and only it
     restarted = InboundQueue(sessions, "wecom", handler)
     assert await restarted.resume() == 1
-    assert handled == [("hello", False), ("later", False)]
+    assert await restarted.resume() == 0
+    assert handled == ["hello", "later"]
     async with sessions() as session:
         rows = {r.key: r for r in (await session.scalars(select(InboundUpdate))).all()}
     assert all(r.done_at is not None for r in rows.values())
     assert "cannot handle this" in (rows["msg:2"].last_error or "")
-    assert rows["msg:3"].id == later and rows["msg:3"].attempts == 1
+    assert rows["msg:3"].id == later and rows["msg:3"].attempts == 2  # begun twice
