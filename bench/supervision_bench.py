@@ -121,7 +121,7 @@ async def run(fixture: Fixture, options: WebOptions, command: str) -> Section:
                 public_requests_per_minute=1_000_000,
             )
             app = App(settings, engine, sessions, casework, {})
-            async with TestClient(TestServer(create_web_app(app))) as client:
+            async with TestClient(TestServer(create_web_app(app.web_context()))) as client:
                 await _measure(
                     section,
                     client,
