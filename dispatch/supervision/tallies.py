@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.assessment import GROUP_COLUMN, Dimension, due_within, overdue_by
@@ -138,6 +138,10 @@ async def _grouped(
     per dimension elsewhere."""
     found: dict[Dimension, dict[int, tuple[int, ...]]] = {d: {} for d in Dimension}
     if session.bind.dialect.name == "postgresql":
+        # The planner overestimates the rows of the four-way BitmapOr (about 3x), so the
+        # query's cost crosses jit_above_cost and JIT compilation (~50 ms) would cost more
+        # than the whole aggregate saves (~150 ms at 75,000 cases a month).
+        await session.execute(text("SET LOCAL jit = off"))
         keys = [GROUP_COLUMN[d] for d in Dimension]
         query = base.with_only_columns(*keys, *counts).group_by(func.grouping_sets(*keys))
         for row in await session.execute(query):
