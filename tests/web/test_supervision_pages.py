@@ -297,7 +297,7 @@ async def test_each_figure_opens_exactly_the_cases_counted_in_it(
     # each chip drops its filter, and the filter form keeps them
     chips = {
         label: html.unescape(href)
-        for href, label in re.findall(r'<a class="badge[^"]*" href="([^"]+)"[^>]*>([^<]+) ×', drill)
+        for href, label in re.findall(r'<a class="btn btn-sm" href="([^"]+)"[^>]*>([^<]+) ×', drill)
     }
     assert (
         "reporter=" not in chips[f"上报人: {name}"] and "closed=2026-11" in chips[f"上报人: {name}"]
