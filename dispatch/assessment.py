@@ -74,6 +74,28 @@ class Figures:
         return self._ratio(self.filed - self.voided_of_filed, self.filed)
 
 
+def due_within(start: datetime, end: datetime) -> ColumnElement[bool]:
+    """Counted as due in [start, end): the deadline fell in it; voided and merged cases are
+    never due."""
+    return and_(
+        Case.deadline_at >= start,
+        Case.deadline_at < end,
+        Case.status.notin_([CaseStatus.VOIDED, CaseStatus.MERGED]),
+    )
+
+
+def overdue_by(now: datetime) -> ColumnElement[bool]:
+    """Not resolved by the deadline (still open past it, or resolved after it); suspended
+    cases are not counted overdue."""
+    return and_(
+        or_(
+            Case.resolved_at > Case.deadline_at,
+            and_(Case.resolved_at.is_(None), Case.deadline_at < now),
+        ),
+        Case.status != CaseStatus.SUSPENDED,
+    )
+
+
 def _count(condition: ColumnElement[bool]) -> ColumnElement[int]:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 

@@ -9,6 +9,7 @@ from sqlalchemy import ColumnElement, and_, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from dispatch.assessment import due_within, overdue_by
 from dispatch.core.actors import Actor
 from dispatch.core.deadlines import RUNNING
 from models import OPEN_STATUSES, Case, CaseEvent, Category
@@ -133,6 +134,23 @@ SORTABLE: dict[str, ColumnElement] = {
     "office": Case.department_id,
 }
 STATUS_GROUPS = {"open": OPEN_STATUSES, "closed": CLOSED_STATUSES}
+# What an assessment figure counts, for the drill-down from the monthly ranking: the period a
+# case falls in by one of its dates (as in dispatch.assessment), and the figure's condition.
+PERIOD_BASES = ("due", "closed", "filed")
+CONDITIONS = ("overdue", "reworked")
+
+
+@dataclass(frozen=True)
+class Period:
+    basis: str  # "due" (deadline in it, voided and merged excluded), "closed" or "filed"
+    start: datetime
+    end: datetime
+
+    def condition(self) -> ColumnElement[bool]:
+        if self.basis == "due":
+            return due_within(self.start, self.end)
+        column = Case.closed_at if self.basis == "closed" else Case.filed_at
+        return and_(column >= self.start, column < self.end)
 
 
 @dataclass(frozen=True)
@@ -144,8 +162,11 @@ class CaseFilter:
     category_ids: Sequence[int] = ()
     department_id: int | None = None
     area_id: int | None = None
+    reporter_id: int | None = None
     start: datetime | None = None  # reported at or after
     end: datetime | None = None  # reported before
+    period: Period | None = None
+    condition: str = ""  # one of CONDITIONS
     text: str = ""
     sort: str = "deadline"
     descending: bool = False
@@ -167,6 +188,14 @@ def _list_conditions(actor: Actor, now: datetime, f: CaseFilter) -> list[ColumnE
         conditions.append(Case.department_id == f.department_id)
     if f.area_id is not None:
         conditions.append(or_(Case.community_id == f.area_id, Case.town_id == f.area_id))
+    if f.reporter_id is not None:
+        conditions.append(Case.reporter_id == f.reporter_id)
+    if f.period is not None:
+        conditions.append(f.period.condition())
+    if f.condition == "overdue":
+        conditions.append(overdue_by(now))
+    elif f.condition == "reworked":
+        conditions.append(Case.rework_count > 0)
     if f.start is not None:
         conditions.append(Case.created_at >= f.start)
     if f.end is not None:

@@ -8,11 +8,11 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
-from sqlalchemy import and_, or_, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from dispatch.assessment import due_within, overdue_by
 from dispatch.catalog import Catalog
-from dispatch.core.errors import NotFound
 from dispatch.supervision.scoring import (
     BOTTOM,
     METRICS,
@@ -20,10 +20,9 @@ from dispatch.supervision.scoring import (
     Ranked,
     Ranking,
     month_range,
-    ranking,
+    rankings,
 )
 from models import Case
-from models.enums import CaseStatus
 
 LEVEL_TITLES = {
     Level.OFFICE: "职能部门",
@@ -81,16 +80,7 @@ async def overdue_cases(
     rows = (
         await session.scalars(
             select(Case)
-            .where(
-                OWNER[level] == key,
-                Case.deadline_at >= start,
-                Case.deadline_at < end,
-                Case.status.notin_([CaseStatus.VOIDED, CaseStatus.MERGED, CaseStatus.SUSPENDED]),
-                or_(
-                    Case.resolved_at > Case.deadline_at,
-                    and_(Case.resolved_at.is_(None), Case.deadline_at < now),
-                ),
-            )
+            .where(OWNER[level] == key, due_within(start, end), overdue_by(now))
             .order_by(Case.deadline_at)
             .limit(NAMED_CASES)
         )
@@ -111,17 +101,16 @@ async def monthly_report(
 ) -> MonthlyReport:
     county = next((a.name for a in catalog.areas.values() if a.level.value == "county"), "")
     report = MonthlyReport(month, county, [], [])
+    found = await rankings(session, catalog, month, tz, now)
     for level in Level:
-        try:
-            found = await ranking(session, catalog, level, month, tz, now)
-        except NotFound:
+        if level not in found:
             report.missing.append(level)
             continue
-        report.rankings.append(found)
+        report.rankings.append(found[level])
         if level in OWNER:
             report.bottom[level] = [
                 (row, await overdue_cases(session, catalog, level, row.key, month, tz, now))
-                for row in found.rows[-BOTTOM:][::-1]
+                for row in found[level].rows[-BOTTOM:][::-1]
             ]
     return report
 

@@ -7,21 +7,20 @@ Figures without data in a month (no case due, no follow-up answered) are left ou
 score is scaled over the weights that remain, so a unit is neither rewarded nor punished for
 what did not happen."""
 
-from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.assessment import Dimension, Figures, figures
+from dispatch.assessment import Dimension
 from dispatch.catalog import Catalog
 from dispatch.core.errors import N_, InvalidInput, NotFound
-from models import Case, CaseReview, FollowUp, Person, RectificationNotice, ScoringFormula
-from models.enums import NoticeStatus, Role, Satisfaction
+from dispatch.supervision.tallies import Tally, tallies
+from models import CaseReview, Person, RectificationNotice, ScoringFormula
+from models.enums import NoticeStatus, Role
 
 
 class Level(StrEnum):
@@ -51,7 +50,7 @@ METRICS: dict[Level, tuple[str, ...]] = {
     Level.TOWN: ("on_time", "closure", "no_rework", "accurate_filing", "satisfaction"),
     Level.GRID_WORKER: ("valid_reports", "verification_on_time"),
 }
-VERIFY_WITHIN = timedelta(hours=24)  # a grid worker's verification counts on time within this
+AREA_LEVELS = (Level.OFFICE, Level.COMMUNITY, Level.TOWN)  # the levels that own cases
 BOTTOM = 3  # units named at the bottom of the monthly report
 
 
@@ -142,131 +141,100 @@ def score(terms: list[Term], metrics: dict[str, float | None]) -> float:
     return round(100 * earned / weights, 2) if weights else 0.0
 
 
-async def formula_in_force(session: AsyncSession, level: Level, month: date) -> ScoringFormula:
-    found = await session.scalar(
-        select(ScoringFormula)
-        .where(ScoringFormula.level == level.value, ScoringFormula.valid_from <= month)
-        .order_by(ScoringFormula.valid_from.desc())
-        .limit(1)
-    )
-    if found is None:
-        raise NotFound(
-            N_("No scoring formula of the %(level)s level is in force in %(month)s."),
-            level=level.value,
-            month=f"{month:%Y-%m}",
-        )
+Versions = dict[Level, list[ScoringFormula]]
+
+
+async def formula_versions(session: AsyncSession) -> Versions:
+    """Every level's formula versions, oldest first (a handful of rows)."""
+    found: Versions = {level: [] for level in Level}
+    query = select(ScoringFormula).order_by(ScoringFormula.valid_from)
+    for formula in await session.scalars(query):
+        if formula.level in Level.__members__.values():
+            found[Level(formula.level)].append(formula)
     return found
+
+
+def in_force(versions: Versions, level: Level, month: date) -> ScoringFormula | None:
+    """The latest version in force on the month's first day."""
+    return next((f for f in reversed(versions[level]) if f.valid_from <= month), None)
+
+
+def terms_of(formula: ScoringFormula) -> list[Term]:
+    return [Term(**t) for t in formula.terms]
 
 
 def _ratio(numerator: int | float, denominator: int | float) -> float | None:
     return numerator / denominator if denominator else None
 
 
-async def _grouped(session: AsyncSession, query: Any) -> dict[int, tuple[Any, ...]]:
-    return {row[0]: tuple(row[1:]) for row in (await session.execute(query)).all() if row[0]}
-
-
-def _good(column: ColumnElement[Any]) -> ColumnElement[int]:
-    return func.coalesce(
-        func.sum(
-            case(
-                (column.in_([Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED]), 1),
-                else_=0,
-            )
-        ),
-        0,
+async def _office_records(
+    session: AsyncSession, start: datetime, end: datetime
+) -> tuple[dict[int, float], dict[int, tuple[int, int]]]:
+    """Each office's average review score (0-100) and its rectification notices due in the
+    period (accepted on time, all)."""
+    reviews = await session.execute(
+        select(CaseReview.department_id, func.avg(CaseReview.score))
+        .where(CaseReview.reviewed_at >= start, CaseReview.reviewed_at < end)
+        .group_by(CaseReview.department_id)
+    )
+    accepted_on_time = (RectificationNotice.status == NoticeStatus.ACCEPTED) & (
+        RectificationNotice.on_time.is_(True)
+    )
+    notices = await session.execute(
+        select(
+            RectificationNotice.department_id,
+            func.count().filter(accepted_on_time),
+            func.count(),
+        )
+        .where(RectificationNotice.deadline_at >= start, RectificationNotice.deadline_at < end)
+        .group_by(RectificationNotice.department_id)
+    )
+    return (
+        {key: float(average) for key, average in reviews if key},
+        {key: (int(good), int(due)) for key, good, due in notices if key},
     )
 
 
-async def metrics(
-    session: AsyncSession, level: Level, start: datetime, end: datetime, now: datetime
-) -> dict[int, dict[str, float | None]]:
-    """Every unit's figures of the level for the period, by unit id."""
-    base: dict[int, Figures] = {
-        f.key: f
-        for f in await figures(session, DIMENSION[level], start, end, now)
-        if f.key is not None
-    }
-    group = {
-        Level.OFFICE: Case.department_id,
-        Level.COMMUNITY: Case.community_id,
-        Level.TOWN: Case.town_id,
-        Level.GRID_WORKER: Case.reporter_id,
-    }[level]
-    satisfaction = await _grouped(
-        session,
-        select(group, _good(FollowUp.satisfaction), func.count(FollowUp.id))
-        .join(Case, Case.id == FollowUp.case_id)
-        .where(FollowUp.answered_at >= start, FollowUp.answered_at < end)
-        .group_by(group),
-    )
-    found: dict[int, dict[str, float | None]] = {}
-    if level is Level.GRID_WORKER:
-        workers = set(
-            (await session.scalars(select(Person.id).where(Person.role == Role.GRID_WORKER))).all()
-        )
-        verified: dict[int, list[int]] = defaultdict(lambda: [0, 0])
-        rows = await session.execute(
-            select(Case.reporter_id, Case.resolved_at, Case.closed_at).where(
-                Case.closed_at >= start, Case.closed_at < end, Case.reporter_id.is_not(None)
-            )
-        )
-        for reporter, resolved, closed in rows:
-            verified[reporter][1] += 1
-            if resolved is not None and closed - resolved <= VERIFY_WITHIN:
-                verified[reporter][0] += 1
-        for key in workers & (set(base) | set(verified)):
-            f = base.get(key)
-            found[key] = {
-                "valid_reports": _ratio(f.filed - f.voided_of_filed, f.received) if f else None,
-                "verification_on_time": _ratio(*verified[key]) if key in verified else None,
-            }
-        return found
-    for key, f in base.items():
-        good, answered = satisfaction.get(key, (0, 0))
-        found[key] = {
-            "on_time": f.on_time_rate,
-            "closure": f.closure_rate,
-            "no_rework": None if f.rework_rate is None else 1 - f.rework_rate,
-            "accurate_filing": f.accurate_filing_rate,
-            "satisfaction": _ratio(good, answered),
-            "_overdue": float(f.overdue),
+def _area_metrics(counted: dict[int, Tally]) -> dict[int, dict[str, float | None]]:
+    return {
+        key: {
+            "on_time": t.on_time_rate,
+            "closure": t.closure_rate,
+            "no_rework": None if t.rework_rate is None else 1 - t.rework_rate,
+            "accurate_filing": t.accurate_filing_rate,
+            "satisfaction": t.satisfaction_rate,
+            "_overdue": float(t.overdue),
         }
-    if level is Level.OFFICE:
-        reviews = await _grouped(
-            session,
-            select(CaseReview.department_id, func.avg(CaseReview.score))
-            .where(CaseReview.reviewed_at >= start, CaseReview.reviewed_at < end)
-            .group_by(CaseReview.department_id),
-        )
-        notices = await _grouped(
-            session,
-            select(
-                RectificationNotice.department_id,
-                func.coalesce(
-                    func.sum(
-                        case(
-                            (
-                                (RectificationNotice.status == NoticeStatus.ACCEPTED)
-                                & RectificationNotice.on_time.is_(True),
-                                1,
-                            ),
-                            else_=0,
-                        )
-                    ),
-                    0,
-                ),
-                func.count(RectificationNotice.id),
-            )
-            .where(RectificationNotice.deadline_at >= start, RectificationNotice.deadline_at < end)
-            .group_by(RectificationNotice.department_id),
-        )
-        for key in set(reviews) | set(notices):
-            row = found.setdefault(key, {"_overdue": 0.0})
-            if key in reviews:
-                row["review_score"] = float(reviews[key][0]) / 100
-            if key in notices:
-                row["rectification_on_time"] = _ratio(*notices[key])
+        for key, t in counted.items()
+    }
+
+
+async def month_metrics(
+    session: AsyncSession, start: datetime, end: datetime, now: datetime
+) -> dict[Level, dict[int, dict[str, float | None]]]:
+    """Every unit's figures of every level for the period, by level and unit id: one pass over
+    the period's cases (see `tallies`) plus the offices' reviews and notices."""
+    counted = await tallies(session, start, end, now)
+    found = {level: _area_metrics(counted[DIMENSION[level]]) for level in AREA_LEVELS}
+    reviews, notices = await _office_records(session, start, end)
+    offices = found[Level.OFFICE]
+    for key in reviews.keys() | notices.keys():
+        row = offices.setdefault(key, {"_overdue": 0.0})
+        if key in reviews:
+            row["review_score"] = reviews[key] / 100
+        if key in notices:
+            row["rectification_on_time"] = _ratio(*notices[key])
+    workers = set(
+        (await session.scalars(select(Person.id).where(Person.role == Role.GRID_WORKER))).all()
+    )
+    found[Level.GRID_WORKER] = {
+        key: {
+            "valid_reports": t.valid_report_rate,
+            "verification_on_time": t.verification_rate,
+        }
+        for key, t in counted[Dimension.REPORTER].items()
+        if key in workers
+    }
     return found
 
 
@@ -278,6 +246,40 @@ def unit_name(catalog: Catalog, level: Level, key: int, people: dict[int, str]) 
     return catalog.area_name(key)
 
 
+async def people_names(session: AsyncSession) -> dict[int, str]:
+    return dict((await session.execute(select(Person.id, Person.name))).all())
+
+
+async def rankings(
+    session: AsyncSession, catalog: Catalog, month: date, tz: ZoneInfo, now: datetime
+) -> dict[Level, Ranking]:
+    """The month's ranking of every level that has a formula in force, each unit with its
+    place and score the month before (scored with the formula in force then). The figures of
+    all levels come from one pass over each month's cases."""
+    versions = await formula_versions(session)
+    before = previous_month(month)
+    levels = [level for level in Level if in_force(versions, level, month) is not None]
+    if not levels:
+        return {}
+    current = await month_metrics(session, *month_range(month, tz), now)
+    old: dict[Level, dict[int, dict[str, float | None]]] = {}
+    if any(in_force(versions, level, before) for level in levels):
+        old = await month_metrics(session, *month_range(before, tz), now)
+    people = await people_names(session)
+    found = {}
+    for level in levels:
+        formula = in_force(versions, level, month)
+        assert formula is not None
+        old_formula = in_force(versions, level, before)
+        previous = (
+            _places({k: score(terms_of(old_formula), m) for k, m in old[level].items()})
+            if old_formula is not None
+            else {}
+        )
+        found[level] = _ranked(level, month, formula, current[level], previous, catalog, people)
+    return found
+
+
 async def ranking(
     session: AsyncSession,
     catalog: Catalog,
@@ -286,22 +288,27 @@ async def ranking(
     tz: ZoneInfo,
     now: datetime,
 ) -> Ranking:
-    """The month's ranking of the level, with each unit's place and score the month before
-    (scored with the formula in force then)."""
-    formula = await formula_in_force(session, level, month)
-    terms = [Term(**t) for t in formula.terms]
-    current = await metrics(session, level, *month_range(month, tz), now)
-    before = previous_month(month)
-    try:
-        old_formula = await formula_in_force(session, level, before)
-    except NotFound:
-        old_formula = None
-    previous: dict[int, tuple[float, int]] = {}
-    if old_formula is not None:
-        old_terms = [Term(**t) for t in old_formula.terms]
-        old = await metrics(session, level, *month_range(before, tz), now)
-        previous = _places({k: score(old_terms, m) for k, m in old.items()})
-    people = dict((await session.execute(select(Person.id, Person.name))).all())
+    """The month's ranking of one level (see `rankings`)."""
+    found = (await rankings(session, catalog, month, tz, now)).get(level)
+    if found is None:
+        raise NotFound(
+            N_("No scoring formula of the %(level)s level is in force in %(month)s."),
+            level=level.value,
+            month=f"{month:%Y-%m}",
+        )
+    return found
+
+
+def _ranked(
+    level: Level,
+    month: date,
+    formula: ScoringFormula,
+    current: dict[int, dict[str, float | None]],
+    previous: dict[int, tuple[float, int]],
+    catalog: Catalog,
+    people: dict[int, str],
+) -> Ranking:
+    terms = terms_of(formula)
     scores = {k: score(terms, m) for k, m in current.items()}
     places = _places(scores)
     rows = [

@@ -11,7 +11,8 @@ from openpyxl import load_workbook
 from dispatch.core.errors import InvalidInput, NotFound, PermissionDenied
 from dispatch.core.lifecycle import Action
 from dispatch.supervision.monthly_report import monthly_report, workbook
-from dispatch.supervision.scoring import Level, Term, ranking, score
+from dispatch.supervision.scoring import Level, Term, ranking, rankings, score
+from dispatch.supervision.trends import trends
 from tests.dispatch.supervision_helpers import all_pass, at, supervision, with_checklist
 from tests.dispatch.world import SHANGHAI, World
 
@@ -80,6 +81,27 @@ async def test_ranking_matches_the_hand_computed_scores(world: World) -> None:
     assert (cg.rank_change, hw.rank_change) == (1, -1)
     assert hw.overdue == 1 and cg.overdue == 0
     assert november.formula_from == date(2026, 11, 1)
+
+
+async def test_year_trend_scores_each_month_with_its_formula(world: World) -> None:
+    await fixture(world)
+    d = world.casework
+    async with d.sessions() as session:
+        found = await trends(session, d.catalog, date(2026, 11, 1), SHANGHAI, world.clock())
+        every = await rankings(session, d.catalog, date(2026, 11, 1), SHANGHAI, world.clock())
+    assert set(found) == set(every) == {Level.OFFICE}  # the only level with a formula
+    office = found[Level.OFFICE]
+    assert office.months[0] == date(2025, 12, 1) and office.months[-1] == date(2026, 11, 1)
+    lines = {line.name: line.scores for line in office.lines}
+    # no formula before October; October scored with October's formula, November with its own
+    assert lines["综合执法局"] == [None] * 10 + [30.0, 100.0]
+    assert lines["环卫处"] == [None] * 10 + [100.0, 67.65]
+    assert [line.name for line in office.lines] == ["综合执法局", "环卫处"]  # best now first
+    # the same figures as the month's ranking
+    assert {r.name: r.score for r in every[Level.OFFICE].rows} == {
+        "综合执法局": 100.0,
+        "环卫处": 67.65,
+    }
 
 
 async def test_the_monthly_report_workbook(world: World) -> None:

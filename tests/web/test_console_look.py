@@ -201,5 +201,14 @@ async def test_supervisor_reads_a_case_file_and_the_monthly_assessment(
         await check(page, "casefile", width)
     await page.goto(f"{base_url}/console/assessment?month=2026-11")
     await expect(page.locator("#ranking-office")).to_contain_text("综合执法局")
+    await expect(page.locator("#trend-office")).to_have_attribute("data-ready", "1")
+    await expect(page.locator("#trend-office svg")).to_have_count(1)
     if width == "laptop":
         await check(page, "assessment", width)
+    # 环卫处's one overdue case, from its figure to the case list
+    row = page.locator("#ranking-office tr", has_text="环卫处")
+    await row.locator('[data-figure="overdue"]').click()
+    await expect(page.locator("#drill-down")).to_contain_text("2026-11")
+    await expect(page.locator("#case-list tbody tr")).to_have_count(1)
+    if width == "laptop":
+        await check(page, "drill-down", width)

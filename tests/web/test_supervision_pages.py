@@ -1,8 +1,10 @@
 """The supervision pages over HTTP: the case file and its export, a review that fails and
 issues a notice, the office's answer and the supervisor's decision, the admin checklist."""
 
+import html
 import json
 import re
+from datetime import date
 from io import BytesIO
 
 from aiohttp.test_utils import TestClient
@@ -11,8 +13,9 @@ from sqlalchemy import select
 
 from dispatch.core.lifecycle import Action
 from dispatch.intake import PhotoRef
+from dispatch.supervision.scoring import Level, Term
 from gridgov.app import App
-from models import Case, RectificationNotice
+from models import Case, Person, RectificationNotice
 from models.enums import CaseSource, NoticeStatus
 from tests.dispatch.supervision_helpers import at, closed_case, with_checklist
 from tests.dispatch.test_scoring import fixture as scoring_fixture
@@ -226,3 +229,99 @@ async def test_assessment_page_xlsx_and_formula_admin(
     assert r.status == 303
     page = await (await client.get("/console/admin/formulas")).text()
     assert "2026-12" in page and "满意率 10 (90%)" in page
+
+
+def _row_links(page: str, level: str, unit: str) -> dict[str, str]:
+    """The drill-down links of one unit's row in a level's ranking table, by figure."""
+    table = page[page.index(f'id="ranking-{level}"') :]
+    table = table[: table.index("</table>")]
+    row = next(r for r in table.split("<tr>") if f">{unit}</td>" in r)
+    return {
+        figure: html.unescape(href)
+        for href, figure in re.findall(r'<a href="([^"]+)" data-figure="(\w+)">', row)
+    }
+
+
+async def _listed(client: TestClient, link: str) -> set[str]:
+    page = await (await client.get(link)).text()
+    listing = page[page.index('id="case-list"') :]
+    return set(re.findall(r'<a href="/console/cases/(\d+)">', listing))
+
+
+async def test_each_figure_opens_exactly_the_cases_counted_in_it(
+    client: TestClient, world: World, app: App
+) -> None:
+    await scoring_fixture(world)
+    await app.supervision.formulas.save(
+        world.people["admin"],
+        Level.GRID_WORKER,
+        date(2026, 11, 1),
+        [Term("valid_reports", 60), Term("verification_on_time", 40)],
+    )
+    async with app.sessions() as session:
+        cases = (
+            await session.execute(select(Case.number, Case.department_id, Case.created_at))
+        ).all()
+    catalog = world.casework.catalog
+    hw = next(k for k in catalog.departments if catalog.department_name(k) == "环卫处")
+    november = {n for n, _d, created in cases if created >= at(1, 0)}
+    hw_november = {n for n, d, created in cases if d == hw and created >= at(1, 0)}
+    assert len(hw_november) == 2 and len(november) == 3
+    assert await login(client, "sup_county") == 303
+    page = await (await client.get("/console/assessment?month=2026-11")).text()
+
+    links = _row_links(page, "office", "环卫处")
+    assert set(links) == {"on_time", "closure", "no_rework", "overdue"}
+    # 按期结案率 50%: the two cases due in November, one of them overdue (the late one)
+    assert await _listed(client, links["on_time"]) == hw_november
+    assert await _listed(client, links["closure"]) == hw_november  # both closed
+    assert await _listed(client, links["no_rework"]) == set()  # none reworked
+    overdue = await _listed(client, links["overdue"])
+    assert len(overdue) == 1 and overdue < hw_november
+    assert 'data-figure="overdue">1</a>' in page[page.index('id="ranking-office"') :]
+    async with app.sessions() as session:
+        late = await session.scalar(select(Case).where(Case.number == next(iter(overdue))))
+    assert late is not None and late.resolved_at > late.deadline_at
+
+    # the grid worker reported the three November cases, all verified within 24 hours
+    worker = world.people["worker"]
+    async with app.sessions() as session:
+        name = (await session.get(Person, worker)).name  # type: ignore[union-attr]
+    links = _row_links(page, "grid_worker", name)
+    assert set(links) == {"valid_reports", "verification_on_time"}
+    assert await _listed(client, links["valid_reports"]) == november
+    assert await _listed(client, links["verification_on_time"]) == november
+    listing = await (await client.get(links["verification_on_time"])).text()
+    drill = listing[listing.index('id="drill-down"') :]
+    assert f"上报人: {name}" in drill and "2026-11 结案" in drill
+    # each chip drops its filter, and the filter form keeps them
+    chips = {
+        label: html.unescape(href)
+        for href, label in re.findall(r'<a class="btn btn-sm" href="([^"]+)"[^>]*>([^<]+) ×', drill)
+    }
+    assert (
+        "reporter=" not in chips[f"上报人: {name}"] and "closed=2026-11" in chips[f"上报人: {name}"]
+    )
+    assert "closed=" not in chips["2026-11 结案"] and f"reporter={worker}" in chips["2026-11 结案"]
+    assert f'name="reporter" value="{worker}"' in listing
+
+
+async def test_assessment_trend_json(client: TestClient, world: World) -> None:
+    await scoring_fixture(world)
+    assert await login(client, "sup_county") == 303
+    r = await client.get("/console/assessment/trend.json?month=2026-11")
+    assert r.status == 200
+    data = await r.json()
+    assert data["months"][0] == "2025-12" and data["months"][-1] == "2026-11"
+    (office,) = data["levels"]
+    assert office["level"] == "office"
+    lines = {line["name"]: line["scores"] for line in office["lines"]}
+    assert lines == {
+        "综合执法局": [None] * 10 + [30.0, 100.0],
+        "环卫处": [None] * 10 + [100.0, 67.65],
+    }
+    page = await (await client.get("/console/assessment?month=2026-11")).text()
+    assert 'data-trend="/console/assessment/trend.json?month=2026-11"' in page
+    assert 'id="trend-office"' in page and "/static/assessment.js" in page
+    r = await client.get("/console/assessment/trend.json?month=2026-13")
+    assert r.status == 400

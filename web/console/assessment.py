@@ -1,7 +1,8 @@
 """The monthly assessment (考核) page: every level's ranking with the change from the previous
 month, printable as the report (通报) and downloadable as .xlsx; and the admin's formulas."""
 
-from datetime import date
+from datetime import date, timedelta
+from urllib.parse import urlencode
 
 from aiohttp import web
 from sqlalchemy import select
@@ -14,7 +15,8 @@ from dispatch.supervision.monthly_report import (
     monthly_report,
     workbook,
 )
-from dispatch.supervision.scoring import METRICS, Level, Term, parse_month
+from dispatch.supervision.scoring import AREA_LEVELS, METRICS, Level, Term, parse_month
+from dispatch.supervision.trends import MONTHS, months_up_to, trends
 from models import ScoringFormula
 from models.enums import Role
 from web.console import forms
@@ -42,6 +44,42 @@ async def _report(request: web.Request) -> tuple[date, MonthlyReport]:
     return month, report
 
 
+UNIT_PARAM = {
+    Level.OFFICE: "office",
+    Level.COMMUNITY: "area",
+    Level.TOWN: "area",
+    Level.GRID_WORKER: "reporter",
+}
+# The case list behind each figure of a unit and month (see dispatch.supervision.tallies):
+# the cases it is computed over, narrowed to its condition where the list has one. Review
+# scores, rectification and satisfaction come from other records and have no case list here.
+DRILL = {
+    "on_time": {"due": "{month}", "status": "all"},
+    "closure": {"due": "{month}", "status": "closed"},
+    "no_rework": {"due": "{month}", "status": "all", "condition": "reworked"},
+    "overdue": {"due": "{month}", "status": "all", "condition": "overdue"},
+    "accurate_filing": {"filed": "{month}", "status": "voided"},
+    "valid_reports": {"start": "{first}", "end": "{last}", "status": "all"},
+    "verification_on_time": {"closed": "{month}", "status": "closed"},
+}
+
+
+def drill_links(level: Level, key: int, month: date) -> dict[str, str]:
+    """Each figure's link to the cases behind it, for one unit."""
+    following = (month.replace(day=28) + timedelta(days=4)).replace(day=1)
+    values = {
+        "month": f"{month:%Y-%m}",
+        "first": month.isoformat(),
+        "last": (following - timedelta(days=1)).isoformat(),
+    }
+    return {
+        figure: "/console/cases?"
+        + urlencode({UNIT_PARAM[level]: key, **{k: v.format(**values) for k, v in params.items()}})
+        for figure, params in DRILL.items()
+        if figure in METRICS[level] or (figure == "overdue" and level in AREA_LEVELS)
+    }
+
+
 @routes.get("/console/assessment")
 @requires(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN)
 async def assessment(request: web.Request) -> web.Response:
@@ -59,7 +97,40 @@ async def assessment(request: web.Request) -> web.Response:
             "levels": LEVEL_TITLES,
             "metric_titles": METRIC_TITLES,
             "metrics": METRICS,
+            "drill": drill_links,
+            "area_levels": AREA_LEVELS,
         },
+    )
+
+
+@routes.get("/console/assessment/trend.json")
+@requires(Role.SUPERVISOR, Role.DISPATCHER, Role.ADMIN)
+async def assessment_trend(request: web.Request) -> web.Response:
+    """Every level's scores over the twelve months up to `month`, for the page's charts."""
+    ctx = context_of(request)
+    try:
+        month = _month(request)
+    except DomainError as exc:
+        message, status = forms.problem(request, exc)
+        return web.json_response({"error": message}, status=status)
+    async with ctx.sessions() as session:
+        found = await trends(session, ctx.casework.catalog, month, ctx.settings.tz, ctx.now())
+    return web.json_response(
+        {
+            "months": [f"{m:%Y-%m}" for m in months_up_to(month, MONTHS)],
+            "link": "/console/assessment?month=",
+            "levels": [
+                {
+                    "level": level.value,
+                    "title": LEVEL_TITLES[level],
+                    "lines": [
+                        {"key": line.key, "name": line.name, "scores": line.scores}
+                        for line in trend.lines
+                    ],
+                }
+                for level, trend in found.items()
+            ],
+        }
     )
 
 

@@ -24,7 +24,7 @@ from dispatch.core.errors import DomainError, PermissionDenied, explain
 from dispatch.core.lifecycle import RULES, Action
 from dispatch.intake import PhotoRef
 from dispatch.supervision.followup import FollowUps
-from models import Case
+from models import Case, Person
 from models.enums import ConditionKind, Role
 from web.console import filters, forms, timeline
 from web.console.base import error_page, gettext_of, locale_of, render, requires, user_of
@@ -80,8 +80,12 @@ async def inbox(request: web.Request) -> web.Response:
         total, rows = await queries.cases.case_list(
             session, user.actor, now, chosen, pager.offset, pager.size
         )
+        reporter = await session.get(Person, chosen.reporter_id) if chosen.reporter_id else None
     page = pager.page(rows, total)
     loc = locale_of(request)
+    drill = filters.drill_down(
+        request, chosen, reporter.name if reporter else str(chosen.reporter_id), gettext_of(request)
+    )
     return render(
         request,
         "inbox.html",
@@ -92,6 +96,8 @@ async def inbox(request: web.Request) -> web.Response:
             "query": dict(request.query),
             "form": filters.options(ctx.casework.catalog, loc),
             "sort_links": filters.sort_links(request, chosen),
+            "drill": drill,
+            "drill_params": filters.DRILL_PARAMS,
             "export": str(request.rel_url.with_path("/console/cases.csv")),
         },
     )

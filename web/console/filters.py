@@ -1,6 +1,7 @@
 """The filters and order of a case list, read from the URL and written back into links. A value
 that cannot be read is ignored (the list shows more, never an error page)."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -8,7 +9,15 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from dispatch.catalog import Catalog
-from dispatch.queries.cases import LIGHTS, SORTABLE, CaseFilter
+from dispatch.queries.cases import (
+    CONDITIONS,
+    LIGHTS,
+    PERIOD_BASES,
+    SORTABLE,
+    CaseFilter,
+    Period,
+)
+from dispatch.supervision.scoring import month_range
 from models.enums import AreaLevel, CaseStatus
 from web.console import choices
 
@@ -35,6 +44,20 @@ def _day(request: web.Request, name: str) -> date | None:
     return day if date(2000, 1, 1) <= day <= date(2200, 1, 1) else None
 
 
+def _period(request: web.Request, tz: ZoneInfo) -> Period | None:
+    """`due=YYYY-MM`, `closed=YYYY-MM` or `filed=YYYY-MM`: the cases of an assessment figure
+    by the local month of that date (the first of them given)."""
+    for basis in PERIOD_BASES:
+        text = request.query.get(basis, "")
+        try:
+            month = datetime.strptime(text, "%Y-%m").date()
+        except ValueError:
+            continue
+        if date(2000, 1, 1) <= month <= date(2200, 1, 1):
+            return Period(basis, *month_range(month, tz))
+    return None
+
+
 def _categories(catalog: Catalog, code: str) -> tuple[int, ...]:
     """A sub-category, or every sub-category of a main category (大类)."""
     return tuple(
@@ -55,8 +78,11 @@ def read(request: web.Request, catalog: Catalog, tz: ZoneInfo) -> CaseFilter:
         category_ids=_categories(catalog, category) if category else (),
         department_id=department if department in catalog.departments else None,
         area_id=area if area in catalog.areas else None,
+        reporter_id=_int(request, "reporter"),
         start=datetime.combine(start, time(), tz) if start else None,
         end=datetime.combine(end + timedelta(days=1), time(), tz) if end else None,
+        period=_period(request, tz),
+        condition=query.get("condition", "") if query.get("condition") in CONDITIONS else "",
         text=query.get("q", "").replace("\x00", "").strip()[:MAX_TEXT],
         sort=sort if sort in SORTABLE else "deadline",
         descending=query.get("dir") == "desc",
@@ -93,3 +119,33 @@ def sort_links(request: web.Request, chosen: CaseFilter) -> dict[str, tuple[str,
         url = request.rel_url.update_query({"sort": column, "dir": direction, "page": "1"})
         links[column] = (str(url), ("desc" if chosen.descending else "asc") if current else "")
     return links
+
+
+DRILL_PARAMS = ("reporter", *PERIOD_BASES, "condition")
+PERIOD_LABELS = {
+    "due": "Due in %(month)s",
+    "closed": "Closed in %(month)s",
+    "filed": "Filed in %(month)s",
+}
+CONDITION_LABELS = {"overdue": "Overdue", "reworked": "Reworked"}
+
+
+def drill_down(
+    request: web.Request, chosen: CaseFilter, reporter: str, _: Callable[[str], str]
+) -> list[Option]:
+    """The assessment filters of a drill-down from the ranking, which the form does not show:
+    each as a label and the link that drops it."""
+
+    def without(*names: str) -> str:
+        return str(request.rel_url.without_query_params(*names, "page"))
+
+    found = []
+    if chosen.reporter_id is not None:
+        found.append(Option(without("reporter"), f"{_('Reporter')}: {reporter}"))
+    if chosen.period is not None:
+        month = f"{chosen.period.start:%Y-%m}"
+        label = _(PERIOD_LABELS[chosen.period.basis]) % {"month": month}
+        found.append(Option(without(*PERIOD_BASES), label))
+    if chosen.condition:
+        found.append(Option(without("condition"), _(CONDITION_LABELS[chosen.condition])))
+    return found
