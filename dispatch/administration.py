@@ -1,5 +1,5 @@
 """Admin use cases that change the configuration: a category's time limit and office, routing
-rules, the working calendar, group-chat bindings and a new grid layer; and outbox messages sent
+rules, the working calendar, group-chat invites and a new grid layer; and outbox messages sent
 again. Each is one transaction. After a configuration change the dispatcher reloads its catalog
 and grid index, so routing, deadlines and locating follow at once in this process."""
 
