@@ -51,6 +51,11 @@ class AuditAction(StrEnum):
     API_KEY_CREATED = "apikey.created"
     API_KEY_REVOKED = "apikey.revoked"
     INVITE_CREATED = "invite.created"
+    WECOM_LINKED = "wecom.linked"
+    WECOM_UNLINKED = "wecom.unlinked"
+    CHAT_CREATED = "chat.created"
+    CHAT_BOUND = "chat.bound"
+    CHAT_UNBOUND = "chat.unbound"
 
 
 @dataclass(frozen=True)
@@ -106,7 +111,7 @@ class Accounts:
                 per_account > self.policy.per_account or per_address > self.policy.per_address
             )
             if throttled:
-                _audit(session, now, AuditAction.LOGIN_THROTTLED, None, username, remote)
+                audit(session, now, AuditAction.LOGIN_THROTTLED, None, username, remote)
         if throttled:
             return LoginResult(None, throttled=True)
         async with self.sessions() as session, session.begin():
@@ -119,7 +124,7 @@ class Accounts:
             ).first()
             stored = person.password_hash if person else None
             if person is None or not await asyncio.to_thread(_verify, stored, password):
-                _audit(session, now, AuditAction.LOGIN_FAILED, None, username, remote)
+                audit(session, now, AuditAction.LOGIN_FAILED, None, username, remote)
                 return LoginResult(None)
             # A good password clears its account's count and gives its attempt back.
             await session.execute(delete(LoginThrottle).where(LoginThrottle.key == account_key))
@@ -143,7 +148,7 @@ class Accounts:
                     expires_at=now + self.session_ttl,
                 )
             )
-            _audit(session, now, AuditAction.LOGIN, person.id, username, remote)
+            audit(session, now, AuditAction.LOGIN, person.id, username, remote)
             return LoginResult(token)
 
     async def _count_attempt(self, session: AsyncSession, key: str, now: datetime) -> int:
@@ -192,17 +197,17 @@ class Accounts:
             if row is None:
                 return
             await session.delete(row)
-            _audit(session, now, AuditAction.LOGOUT, row.person_id, "", remote)
+            audit(session, now, AuditAction.LOGOUT, row.person_id, "", remote)
 
     # -- API keys -----------------------------------------------------------------------
 
     async def create_api_key(self, admin: Actor, name: str, remote: str) -> str:
         """The new key itself (shown once); only its digest is kept."""
-        _require_admin(admin)
+        require_admin(admin)
         now = self.clock()
         async with self.sessions() as session, session.begin():
             key = await create_api_key(session, name, now)
-            _audit(
+            audit(
                 session,
                 now,
                 AuditAction.API_KEY_CREATED,
@@ -214,7 +219,7 @@ class Accounts:
             return key
 
     async def revoke_api_key(self, admin: Actor, key_id: int, remote: str) -> None:
-        _require_admin(admin)
+        require_admin(admin)
         now = self.clock()
         async with self.sessions() as session, session.begin():
             key = await session.get(ApiKey, key_id, with_for_update=True)
@@ -223,7 +228,7 @@ class Accounts:
             if key.revoked_at is not None:
                 return
             key.revoked_at = now
-            _audit(
+            audit(
                 session,
                 now,
                 AuditAction.API_KEY_REVOKED,
@@ -237,14 +242,14 @@ class Accounts:
 
     async def create_person_invite(self, admin: Actor, person_id: int, remote: str) -> str:
         """A code that binds a chat account to the person (shown once to the admin)."""
-        _require_admin(admin)
+        require_admin(admin)
         now = self.clock()
         async with self.sessions() as session, session.begin():
             person = await session.get(Person, person_id)
             if person is None:
                 raise NotFound(N_("Person %(id)s does not exist."), id=person_id)
             invite = await create_invite(session, now, person=person)
-            _audit(
+            audit(
                 session,
                 now,
                 AuditAction.INVITE_CREATED,
@@ -256,12 +261,12 @@ class Accounts:
             return invite.code
 
 
-def _require_admin(actor: Actor) -> None:
+def require_admin(actor: Actor) -> None:
     if actor.role is not Role.ADMIN:
         raise PermissionDenied(N_("Only an administrator manages access."))
 
 
-def _audit(
+def audit(
     session: AsyncSession,
     now: datetime,
     action: AuditAction,

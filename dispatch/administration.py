@@ -1,5 +1,5 @@
 """Admin use cases that change the configuration: a category's time limit and office, routing
-rules, the working calendar, group-chat bindings and a new grid layer; and outbox messages sent
+rules, the working calendar, group-chat invites and a new grid layer; and outbox messages sent
 again. Each is one transaction. After a configuration change the dispatcher reloads its catalog
 and grid index, so routing, deadlines and locating follow at once in this process."""
 
@@ -15,14 +15,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.casework import Casework
+from dispatch.chat_admin import chat_target
 from dispatch.core.errors import N_, InvalidInput, NotFound
 from dispatch.geography import ImportSummary, import_layer, open_cases_in_removed_grids
 from dispatch.registration import create_invite
 from geo.boundaries import read_grid_layer
 from geo.grids import GridFields
-from models import GRID_LEVEL, CalendarDay, Category, ChatBinding, OutboxMessage, RoutingRule
+from models import GRID_LEVEL, CalendarDay, Category, OutboxMessage, RoutingRule
 from models.enums import (
-    AreaLevel,
     CalendarDayKind,
     ChatKind,
     ClockStart,
@@ -180,18 +180,7 @@ class Administration:
     ) -> str:
         """A one-time code that binds a group chat (sent there with /bind) to an office, or to
         the supervisors of an area (None: the county's)."""
-        catalog = self.casework.catalog
-        if kind is ChatKind.OFFICE:
-            if department_id is None:
-                raise InvalidInput(N_("Choose the office the chat is for."))
-            self._check_department(department_id)
-            area_id = None
-        else:
-            if area_id is not None and area_id not in catalog.areas:
-                raise InvalidInput(N_("Area %(id)s does not exist."), id=area_id)
-            if area_id is not None and catalog.areas[area_id].level is AreaLevel.COUNTY:
-                area_id = None  # the county's supervisors are those without an area
-            department_id = None
+        department_id, area_id = chat_target(self.casework, kind, department_id, area_id)
         async with self.casework.sessions() as session, session.begin():
             invite = await create_invite(
                 session,
@@ -201,14 +190,6 @@ class Administration:
                 area_id=area_id,
             )
             return invite.code
-
-    async def remove_chat_binding(self, binding_id: int) -> None:
-        """The chat hears nothing more; the office's members are told one by one instead."""
-        async with self.casework.sessions() as session, session.begin():
-            binding = await session.get(ChatBinding, binding_id)
-            if binding is None:
-                raise NotFound(N_("Chat binding %(id)s does not exist."), id=binding_id)
-            await session.delete(binding)
 
     # -- the grid layer ---------------------------------------------------------------
 

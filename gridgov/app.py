@@ -19,10 +19,13 @@ from bot.conversation import ButtonSigner, Conversation, ConversationContext, Dr
 from bot.inbound import purge_finished
 from bot.telegram.runtime import TelegramConfig, build_bot
 from bot.webchat import WebChatChannel
+from bot.wecom.api import WecomApi
+from bot.wecom.group_chats import WecomGroupChats
 from bot.wecom.runtime import WecomConfig, WecomRuntime, build_wecom
 from dispatch.accounts import Accounts, ThrottlePolicy
 from dispatch.casework import Casework, CaseworkSettings
 from dispatch.channels import Channel, LogChannel
+from dispatch.chat_admin import GroupChats
 from dispatch.core.deadlines import EscalationPolicy
 from dispatch.core.workcalendar import WorkingHours
 from dispatch.delivery import OutboxWorker
@@ -92,6 +95,7 @@ class App:
     demo: bool = False  # the sample county: the console's web chat may play anyone
     worker: OutboxWorker | None = None
     metrics: RunningTotals = field(default_factory=RunningTotals)
+    wecom_api: WecomApi | None = None  # one client (one access token) for all WeCom calls
 
     @classmethod
     def build(cls, settings: Settings) -> "App":
@@ -119,6 +123,7 @@ class App:
             self.conversation,
             self.webchat,
             self.demo,
+            self.group_chats(),
         )
 
     async def start_conversation(self) -> Conversation:
@@ -158,24 +163,39 @@ class App:
         self.channels[channel.name] = channel
         return bot, dp
 
+    def wecom_client(self) -> WecomApi | None:
+        """The WeCom API client, when the WeCom settings are complete (`wecom_enabled`)."""
+        s = self.settings
+        if self.wecom_api is None and s.wecom_enabled:
+            assert s.wecom_secret and s.wecom_agent_id is not None
+            self.wecom_api = WecomApi(
+                s.wecom_api_base,
+                s.wecom_corp_id,
+                s.wecom_secret.get_secret_value(),
+                s.wecom_agent_id,
+            )
+        return self.wecom_api
+
+    def group_chats(self) -> GroupChats | None:
+        """WeCom group chats an admin creates for an office; None without WeCom."""
+        api = self.wecom_client()
+        return WecomGroupChats(api) if api else None
+
     def wecom(self, webapp: web.Application) -> WecomRuntime:
         """The WeCom channel over the conversation (settings complete: `wecom_enabled`), its
         callback added to `webapp` and its outbox channel registered here."""
         s = self.settings
-        assert s.wecom_secret and s.wecom_token and s.wecom_aes_key
-        assert s.wecom_agent_id is not None
+        api = self.wecom_client()
+        assert api is not None and s.wecom_token and s.wecom_aes_key
         assert self.conversation is not None, "start_conversation() first"
         config = WecomConfig(
             s.wecom_corp_id,
-            s.wecom_agent_id,
-            s.wecom_secret.get_secret_value(),
             s.wecom_token.get_secret_value(),
             s.wecom_aes_key.get_secret_value(),
-            s.wecom_api_base,
             Path(s.media_dir),
             s.max_upload_bytes,
         )
-        runtime = build_wecom(config, self.conversation, webapp)
+        runtime = build_wecom(config, self.conversation, webapp, api)
         self.channels[runtime.channel.name] = runtime.channel
         return runtime
 
@@ -269,4 +289,6 @@ class App:
             await self.worker.close()
         if self.scheduler:
             self.scheduler.shutdown(wait=False)
+        if self.wecom_api:
+            await self.wecom_api.close()
         await self.engine.dispose()

@@ -5,7 +5,6 @@ import asyncio
 import getpass
 import json
 import logging
-import re
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -14,10 +13,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import func, select
 from tqdm import tqdm
 
+from dispatch.chat_admin import ChatAdmin
 from dispatch.configuration import apply_catalog
+from dispatch.core.actors import Actor
 from dispatch.core.errors import DomainError
 from dispatch.geography import import_layer, open_cases_in_removed_grids
 from dispatch.registration import create_api_key, create_invite
@@ -28,9 +29,11 @@ from gridgov.app import App
 from gridgov.calendar_seed import official_days
 from gridgov.calendar_seed import seed as calendar_seed
 from gridgov.settings import Settings
-from models import Area, ChatIdentity, Department, Grid, OutboxMessage, Person, utcnow
+from models import Area, Department, Grid, OutboxMessage, Person, utcnow
 from models.enums import CaseSource, ChatKind, OutboxStatus, Role
 from models.migrate import upgrade
+
+CLI_REMOTE = "cli"  # where an audited change came from
 
 
 class CliError(Exception):
@@ -323,29 +326,75 @@ async def cmd_calendar_seed(app: App, args: argparse.Namespace) -> None:
     )
 
 
-WECOM_USERID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+def _operator() -> Actor:
+    """The operator at the command line, as the audit trail names them."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = "?"
+    return Actor(person_id=None, name=f"cli:{user}", role=Role.ADMIN)
 
 
-async def cmd_wecom_link(app: App, args: argparse.Namespace) -> None:
-    """Links a person to a WeCom userid (the member's account in the address book): the
-    userid's earlier link, and the person's earlier WeCom account, are replaced."""
-    if not WECOM_USERID.fullmatch(args.userid):
-        raise CliError("a WeCom userid has 1-64 letters, digits, '_', '-', '.' or '@'")
-    who = args.person
-    async with app.sessions() as session, session.begin():
+async def _person(app: App, who: str) -> Person:
+    async with app.sessions() as session:
         person = await session.scalar(
             select(Person).where(Person.id == int(who) if who.isdigit() else Person.username == who)
         )
-        if person is None:
-            raise CliError(f"no person with the id or username {who}")
-        await session.execute(
-            delete(ChatIdentity).where(
-                ChatIdentity.channel == "wecom",
-                or_(ChatIdentity.external_id == args.userid, ChatIdentity.person_id == person.id),
-            )
+    if person is None:
+        raise CliError(f"no person with the id or username {who}")
+    return person
+
+
+async def _office(app: App, ref: str) -> Department:
+    """An office by its code, or by its id."""
+    async with app.sessions() as session:
+        dept = await session.scalar(select(Department).where(Department.code == ref))
+        if dept is None and ref.isdigit():
+            dept = await session.get(Department, int(ref))
+    if dept is None:
+        raise CliError(f"no office with the code or id {ref}")
+    return dept
+
+
+async def cmd_wecom(app: App, args: argparse.Namespace) -> None:
+    """Links a person to a WeCom userid (the member's account in the address book), or binds
+    a WeCom group chat; through the console's own use cases, audited."""
+    admin = ChatAdmin(app.casework, app.group_chats())
+    if args.wecom_command == "link":
+        person = await _person(app, args.person)
+        await admin.link_wecom(_operator(), person.id, args.userid, CLI_REMOTE)
+        print(f"{person.name} (id {person.id}) is linked to the WeCom userid {args.userid}")
+    elif args.wecom_command == "unlink":
+        person = await _person(app, args.person)
+        userid = await admin.unlink_wecom(_operator(), person.id, CLI_REMOTE)
+        print(f"{person.name} (id {person.id}) is no longer linked to the WeCom userid {userid}")
+    elif args.group_command == "create":
+        if not app.settings.wecom_enabled:
+            raise CliError("creating a WeCom group chat needs the GRIDGOV_WECOM_* settings")
+        office = await _office(app, args.office)
+        chat = await admin.create_office_group(_operator(), office.id, CLI_REMOTE)
+        print(f"WeCom group chat of {office.name} created, owner {chat.members[0]}, members:")
+        print(", ".join(chat.members))
+        print(chat.chat_id)
+    elif args.group_command == "bind":
+        office = await _office(app, args.office) if args.office else None
+        area = await _area(app, args.supervisors) if args.supervisors else None
+        chat = await admin.bind_wecom_group(
+            _operator(),
+            args.chatid,
+            ChatKind.OFFICE if office else ChatKind.SUPERVISORS,
+            CLI_REMOTE,
+            department_id=office.id if office else None,
+            area_id=area.id if area else None,
+            title=args.title,
         )
-        session.add(ChatIdentity(person_id=person.id, channel="wecom", external_id=args.userid))
-    print(f"{person.name} (id {person.id}) is linked to the WeCom userid {args.userid}")
+        whose = (
+            f"office {chat.target}" if office else f"supervisors of {chat.target or 'the county'}"
+        )
+        print(f"WeCom group chat {chat.chat_id} is bound to the {whose}")
+    else:
+        chat = await admin.unbind_wecom_group(_operator(), args.chatid, CLI_REMOTE)
+        print(f"WeCom group chat {chat.chat_id} is unbound")
 
 
 def read_json(path: Path) -> dict[str, Any]:
@@ -444,6 +493,21 @@ def build_parser() -> argparse.ArgumentParser:
     link = wecom.add_parser("link", help="link a person to a WeCom userid")
     link.add_argument("person", help="the person's id or username")
     link.add_argument("userid", help="the member's userid in the WeCom address book")
+    unlink = wecom.add_parser("unlink", help="remove a person's link to WeCom")
+    unlink.add_argument("person", help="the person's id or username")
+    group = wecom.add_parser("group").add_subparsers(dest="group_command", required=True)
+    create_group = group.add_parser(
+        "create", help="create a WeCom group chat of an office's linked members, and bind it"
+    )
+    create_group.add_argument("--office", required=True, help="the office's code or id")
+    bind = group.add_parser("bind", help="bind an existing WeCom group chat")
+    bind.add_argument("chatid", help="the chat id appchat/create gave")
+    target = bind.add_mutually_exclusive_group(required=True)
+    target.add_argument("--office", help="the office's code or id")
+    target.add_argument("--supervisors", metavar="AREA", help="the area code (the county's too)")
+    bind.add_argument("--title", default="", help="a name to show in the console")
+    unbind = group.add_parser("unbind", help="unbind a WeCom group chat")
+    unbind.add_argument("chatid")
 
     cfg = sub.add_parser("config").add_subparsers(dest="config_command", required=True)
     cfg_load = cfg.add_parser("load", help="load departments, categories, rules, calendar, people")
@@ -461,7 +525,7 @@ COMMANDS: dict[str, Callable[[App, argparse.Namespace], Any]] = {
     "passwd": cmd_passwd,
     "outbox": cmd_outbox,
     "calendar": cmd_calendar_seed,
-    "wecom": cmd_wecom_link,
+    "wecom": cmd_wecom,
     "report": cmd_report_month,
 }
 

@@ -11,8 +11,9 @@ from models.base import Base, utcnow
 
 
 class AuditEvent(Base):
-    """One access event: a login (or a refused one), a logout, an API key created or revoked.
-    Who (the person, or the name tried), when, from where."""
+    """One access event: a login (or a refused one), a logout, an API key created or revoked,
+    an invite, a chat account linked or a group chat bound. Who (the person; the name tried,
+    or the operator at the command line), when, from where."""
 
     __tablename__ = "audit_events"
 

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatch.accounts import Accounts
 from dispatch.casework import Casework
+from dispatch.chat_admin import ChatAdmin, GroupChats
 from dispatch.metrics_figures import RunningTotals
 from dispatch.supervision.service import Supervision
 
@@ -54,11 +55,17 @@ class WebContext:
     conversation: "Conversation | None" = None  # the chat every channel shares
     webchat: "WebChatChannel | None" = None  # the console's web chat, an outbox channel
     demo: bool = False  # the sample county: the console's web chat may play anyone
+    # WeCom group chats an admin creates for an office; None when WeCom is off.
+    group_chats: GroupChats | None = None
 
     @property
     def sessions(self) -> async_sessionmaker[AsyncSession]:
         """For the read queries (`dispatch.queries`)."""
         return self.casework.sessions
+
+    @property
+    def chat_admin(self) -> ChatAdmin:
+        return ChatAdmin(self.casework, self.group_chats)
 
     def now(self) -> datetime:
         return self.casework.clock()

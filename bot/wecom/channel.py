@@ -25,9 +25,9 @@ from bot.wecom.translate import (
     text_messages,
 )
 from dispatch.channels import Delivered, OutgoingMessage, RetryAfter, Undeliverable
+from dispatch.chat_admin import APPCHAT
 from models import WecomCard, utcnow
 
-APPCHAT = "appchat:"  # a group chat's address: appchat:<chatid>
 # The member left, was never in the app's visible range, or the chat is gone.
 GONE = {60111, 60020, 81013, 86003}
 BUSY = {SYSTEM_BUSY, FREQUENCY_LIMIT}

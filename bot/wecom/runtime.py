@@ -22,11 +22,8 @@ from bot.wecom.channel import WecomChannel
 @dataclass(frozen=True)
 class WecomConfig:
     corp_id: str
-    agent_id: int
-    secret: str
     token: str
     aes_key: str  # the 43-character EncodingAESKey
-    api_base: str
     media_dir: Path
     max_photo_bytes: int
 
@@ -44,13 +41,13 @@ class WecomRuntime:
 
 
 def build_wecom(
-    config: WecomConfig, conversation: Conversation, webapp: web.Application
+    config: WecomConfig, conversation: Conversation, webapp: web.Application, api: WecomApi
 ) -> WecomRuntime:
-    """The WeCom channel over the conversation, its callback routes added to `webapp`; the
-    caller registers `runtime.channel` with the outbox."""
+    """The WeCom channel over the conversation and the API client (shared with the admin's
+    group chats), its callback routes added to `webapp`; the caller registers
+    `runtime.channel` with the outbox."""
     ctx = conversation.ctx
     sessions, clock = ctx.casework.sessions, ctx.casework.clock
-    api = WecomApi(config.api_base, config.corp_id, config.secret, config.agent_id)
 
     def render_card(kind: str, payload: dict[str, Any], locale: str) -> Card:
         return render(kind, payload, normalise_locale(locale), ctx.tz, ctx.signer)

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from dispatch import notifications as notify
 from dispatch.registration import redeem_chat_invite
 from gridgov.app import App
-from models import CalendarDay, ChatBinding, OutboxMessage, RoutingRule
+from models import CalendarDay, ChatBinding, ChatIdentity, OutboxMessage, RoutingRule
 from models.enums import ChatKind, OutboxStatus, RecipientKind
 from tests.dispatch.world import COMMUNITY_A, COMMUNITY_B, INSIDE_A1, INSIDE_B2, SHANGHAI, World
 from tests.web.helpers import csrf_of, login
@@ -39,6 +39,10 @@ FORMS = {
     "/console/admin/calendar/2026-10-01/delete": {},
     "/console/admin/chats/invites": {"kind": "supervisors"},
     "/console/admin/chats/1/delete": {},
+    "/console/admin/chats/wecom/create": {"department_id": "1"},
+    "/console/admin/chats/wecom/bind": {"chat_id": "wr1", "kind": "supervisors"},
+    "/console/admin/people/1/wecom": {"userid": "lina"},
+    "/console/admin/people/1/wecom/delete": {},
     "/console/admin/grids": {},
     "/console/admin/outbox/1/retry": {},
 }
@@ -77,6 +81,7 @@ async def test_other_roles_are_forbidden(client: TestClient, username: str, app:
         assert r.status == 403, path
         assert "您的角色无权打开此页面。" in await r.text()
     assert await count(app, RoutingRule) == 0 and await count(app, CalendarDay) == 8
+    assert await count(app, ChatBinding) == 0 and await count(app, ChatIdentity) == 0
 
 
 async def test_forms_without_csrf_are_refused(client: TestClient, app: App) -> None:
@@ -87,6 +92,7 @@ async def test_forms_without_csrf_are_refused(client: TestClient, app: App) -> N
         assert "表单已过期" in await r.text()
     assert app.casework.catalog.categories["0102"].time_limit_value == 4
     assert await count(app, RoutingRule) == 0 and await count(app, CalendarDay) == 8
+    assert await count(app, ChatBinding) == 0 and await count(app, ChatIdentity) == 0
 
 
 async def test_admin_pages_answer(client: TestClient) -> None:

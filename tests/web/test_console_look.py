@@ -212,3 +212,18 @@ async def test_supervisor_reads_a_case_file_and_the_monthly_assessment(
     await expect(page.locator("#case-list tbody tr")).to_have_count(1)
     if width == "laptop":
         await check(page, "drill-down", width)
+
+
+async def test_admin_links_a_wecom_userid_and_sees_the_group_chats(
+    open_page: object, world: World, base_url: str, width: str
+) -> None:
+    page = await open_page("admin")  # type: ignore[operator]
+    row = page.locator(f"#person-{world.people['hw1']}")
+    await row.locator("input[name=userid]").fill("lina")
+    await row.locator("input[name=userid] + button").click()
+    await expect(page.locator("#notice")).to_have_text("已关联企业微信账号 lina。")
+    await expect(row.locator("input[name=userid]")).to_have_value("lina")
+    await check(page, "admin-people", width)
+    await page.goto(f"{base_url}/console/admin/chats")
+    await expect(page.locator("#wecom-off")).to_be_visible()  # no WeCom settings here
+    await check(page, "admin-chats", width)

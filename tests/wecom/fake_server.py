@@ -1,12 +1,14 @@
 """A local fake of the WeCom server API for the tests, over real HTTP (aiohttp on 127.0.0.1):
-gettoken with expiry, message/send, message/update_template_card, media/upload, media/get
-and appchat/send. It records every call, can be told to answer the next call of a method
-with an errcode (40014, 42001, 45009, -1 ...), and can expire its tokens at once.
+gettoken with expiry, message/send, message/update_template_card, media/upload, media/get,
+appchat/create (checking its arguments as WeCom does) and appchat/send. It records every
+call, can be told to answer the next call of a method with an errcode (40014, 42001, 45009,
+-1 ...), and can expire its tokens at once.
 
 `CallbackClient` plays WeCom's side of the callback URL: it builds real encrypted callbacks
 with wechatpy's crypto and posts them to the app."""
 
 import itertools
+import re
 import time
 import uuid
 from dataclasses import dataclass, field
@@ -41,6 +43,9 @@ class FakeWecom:
     failures: dict[str, list[int]] = field(default_factory=dict)
     tokens: dict[str, float] = field(default_factory=dict)  # token -> expiry (monotonic)
     response_codes: dict[str, str] = field(default_factory=dict)  # unspent code -> userid
+    # The corp's address book: appchat/create refuses other userids (None: anyone).
+    address_book: set[str] | None = None
+    chats: dict[str, dict[str, Any]] = field(default_factory=dict)  # chatid -> create's body
     server: TestServer | None = None
     _ids: itertools.count = field(default_factory=lambda: itertools.count(1))
 
@@ -54,6 +59,9 @@ class FakeWecom:
         )
         app.router.add_post("/cgi-bin/media/upload", self._api("media/upload", self._upload))
         app.router.add_get("/cgi-bin/media/get", self._api("media/get", self._media_get))
+        app.router.add_post(
+            "/cgi-bin/appchat/create", self._api("appchat/create", self._create_chat)
+        )
         app.router.add_post("/cgi-bin/appchat/send", self._api("appchat/send", self._ok))
         self.server = TestServer(app, host="127.0.0.1")
         await self.server.start_server()
@@ -184,6 +192,37 @@ class FakeWecom:
             return web.json_response({"errcode": 40007, "errmsg": "invalid media_id"})
         data, content_type = self.media[media_id]
         return web.Response(body=data, content_type=content_type)
+
+    async def _create_chat(self, request: web.Request, token: str) -> web.Response:
+        """WeCom's checks, with its error codes: 86204 no members, 86006 fewer than 2 or more
+        than 500, 86216 a userid not in the address book, 86207 an owner who is no member,
+        86001/86205 a bad or too long chatid, 86215 a chatid taken."""
+        params = await request.json()
+        self.calls.append(Call("appchat/create", params, token))
+        members = params.get("userlist") or []
+        owner = params.get("owner") or (members[0] if members else "")
+        chatid = params.get("chatid") or f"wr{uuid.uuid4().hex[:24]}"
+        unknown = [
+            m for m in members if self.address_book is not None and m not in self.address_book
+        ]
+        checks = [
+            (not members, 86204, "userlist is required"),
+            (not 2 <= len(set(members)) <= 500, 86006, "invalid chat member count"),
+            (bool(unknown), 86216, f"invalid userid {unknown[:1]}"),
+            (owner not in members, 86207, "owner not in userlist"),
+            (len(chatid) > 32, 86205, "chatid too long"),
+            (not re.fullmatch(r"[0-9A-Za-z]+", chatid), 86001, "invalid chatid"),
+            (chatid in self.chats, 86215, "chatid exists"),
+        ]
+        refusal = next(((code, why) for failed, code, why in checks if failed), None)
+        if refusal:
+            return web.json_response({"errcode": refusal[0], "errmsg": refusal[1]})
+        self.chats[chatid] = {
+            "name": str(params.get("name", ""))[:50],
+            "owner": owner,
+            "userlist": members,
+        }
+        return web.json_response({"errcode": 0, "errmsg": "ok", "chatid": chatid})
 
     async def _ok(self, request: web.Request, token: str) -> web.Response:
         self.calls.append(Call("appchat/send", await request.json(), token))

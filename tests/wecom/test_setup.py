@@ -1,5 +1,5 @@
 """Setting up WeCom: the settings (all or none, a 43-character key, secrets never shown)
-and `gridgov wecom link` as an operator runs it."""
+and `gridgov wecom link` as an operator runs it (more in test_admin)."""
 
 import pytest
 from pydantic import ValidationError
@@ -66,7 +66,7 @@ async def test_wecom_link_binds_a_person_to_a_userid(engine: AsyncEngine, pg_url
 
     for args, error in [
         (("nobody", "x"), "no person with the id or username nobody"),
-        (("lina", "has space"), "a WeCom userid has 1-64"),
+        (("lina", "has space"), "A WeCom userid has 1-64"),
     ]:
         failed = gridgov(pg_url, "wecom", "link", *args, check=False)
         assert failed.returncode == 1 and error in failed.stderr

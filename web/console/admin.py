@@ -1,11 +1,11 @@
-"""Admin pages: API keys for Open311 clients, people and their invites."""
+"""Admin pages: API keys for Open311 clients, people, their invites and their WeCom links."""
 
 import contextlib
 
 from aiohttp import web
 
 from dispatch import queries
-from dispatch.core.errors import NotFound
+from dispatch.core.errors import DomainError, NotFound
 from models.enums import Role
 from web.console import forms
 from web.console.auth import client_address
@@ -16,13 +16,19 @@ from web.context import context_of
 routes = web.RouteTableDef()
 
 
-async def _page(request: web.Request, **extra: str) -> web.Response:
+async def _page(request: web.Request, status: int = 200, **extra: str) -> web.Response:
     ctx = context_of(request)
     pager = Pager(request, path="/console/admin")
     async with ctx.sessions() as session:
         keys = await queries.people.api_keys(session)
         people = await queries.people.people(session, pager.offset, pager.limit)
-    return render(request, "admin.html", {"keys": keys, "people": pager.page(people), **extra})
+        wecom = await queries.people.wecom_links(session, [p.id for p in people])
+    return render(
+        request,
+        "admin.html",
+        {"keys": keys, "people": pager.page(people), "wecom": wecom, **extra},
+        status,
+    )
 
 
 @routes.get("/console/admin")
@@ -72,3 +78,42 @@ async def new_invite(request: web.Request) -> web.Response:
     except NotFound:
         raise web.HTTPSeeOther("/console/admin") from None
     return await _page(request, new_invite=code)
+
+
+PERSON_WECOM = "/console/admin/people/{id:\\d{1,9}}/wecom"
+
+
+@routes.post(PERSON_WECOM)
+@requires(Role.ADMIN)
+async def link_wecom(request: web.Request) -> web.Response:
+    """Sets or changes the person's WeCom userid."""
+    ctx, _ = context_of(request), gettext_of(request)
+    form = await request.post()
+    userid = forms.text(form, "userid")
+    try:
+        await ctx.chat_admin.link_wecom(
+            user_of(request).actor,
+            int(request.match_info["id"]),
+            userid,
+            client_address(ctx, request),
+        )
+    except DomainError as exc:
+        message, status = forms.problem(request, exc)
+        return await _page(request, status, error=message)
+    notice = _("Linked to the WeCom userid %(userid)s.") % {"userid": userid}
+    return await _page(request, notice=notice)
+
+
+@routes.post(PERSON_WECOM + "/delete")
+@requires(Role.ADMIN)
+async def unlink_wecom(request: web.Request) -> web.Response:
+    ctx, _ = context_of(request), gettext_of(request)
+    try:
+        userid = await ctx.chat_admin.unlink_wecom(
+            user_of(request).actor, int(request.match_info["id"]), client_address(ctx, request)
+        )
+    except DomainError as exc:
+        message, status = forms.problem(request, exc)
+        return await _page(request, status, error=message)
+    notice = _("The link to the WeCom userid %(userid)s is removed.") % {"userid": userid}
+    return await _page(request, notice=notice)

@@ -1,5 +1,6 @@
-"""Admin pages for the chat side: group chats bound to offices and supervisors (with invites
-to bind more), and the outbox messages that could not be delivered."""
+"""Admin pages for the chat side: group chats bound to offices and supervisors (invites to
+bind Telegram groups; WeCom groups created for an office through WeCom, or bound by their
+chat id), and the outbox messages that could not be delivered."""
 
 from aiohttp import web
 
@@ -8,7 +9,8 @@ from dispatch.administration import Administration
 from dispatch.core.errors import DomainError
 from models.enums import ChatKind, Role
 from web.console import choices, forms
-from web.console.base import locale_of, render, requires
+from web.console.auth import client_address
+from web.console.base import gettext_of, locale_of, render, requires, user_of
 from web.console.paging import Pager
 from web.context import context_of
 
@@ -46,6 +48,7 @@ async def _chats_page(request: web.Request, status: int = 200, **extra: str) -> 
                 for b in bindings.rows
             ],
             "kinds": [k.value for k in ChatKind],
+            "wecom_on": ctx.group_chats is not None,
             "departments": choices.departments(catalog, locale),
             "areas": choices.areas(catalog),
             **extra,
@@ -77,12 +80,61 @@ async def chat_invite(request: web.Request) -> web.Response:
     return await _chats_page(request, new_invite=code)
 
 
+@routes.post(f"{CHATS}/wecom/create")
+@requires(Role.ADMIN)
+async def create_wecom_group(request: web.Request) -> web.Response:
+    ctx, _ = context_of(request), gettext_of(request)
+    form = await request.post()
+    try:
+        chat = await ctx.chat_admin.create_office_group(
+            user_of(request).actor,
+            forms.required_int(form, "department_id"),
+            client_address(ctx, request),
+        )
+    except (DomainError, forms.FormError) as exc:
+        message, status = forms.problem(request, exc)
+        return await _chats_page(request, status, error=message)
+    notice = _("WeCom group chat %(chat)s created for %(office)s with %(count)d members.") % {
+        "chat": chat.chat_id,
+        "office": chat.target,
+        "count": len(chat.members),
+    }
+    return await _chats_page(request, notice=notice)
+
+
+@routes.post(f"{CHATS}/wecom/bind")
+@requires(Role.ADMIN)
+async def bind_wecom_group(request: web.Request) -> web.Response:
+    ctx, _ = context_of(request), gettext_of(request)
+    form = await request.post()
+    try:
+        chat = await ctx.chat_admin.bind_wecom_group(
+            user_of(request).actor,
+            forms.text(form, "chat_id"),
+            forms.choice(form, "kind", ChatKind),
+            client_address(ctx, request),
+            department_id=forms.optional_int(form, "department_id"),
+            area_id=forms.optional_int(form, "area_id"),
+            title=forms.text(form, "title"),
+        )
+    except (DomainError, forms.FormError) as exc:
+        message, status = forms.problem(request, exc)
+        return await _chats_page(request, status, error=message)
+    target = chat.target or _("the whole county")
+    notice = _("WeCom group chat %(chat)s bound to %(target)s.") % {
+        "chat": chat.chat_id,
+        "target": target,
+    }
+    return await _chats_page(request, notice=notice)
+
+
 @routes.post(f"{CHATS}/{{id:\\d{{1,9}}}}/delete")
 @requires(Role.ADMIN)
 async def remove_chat(request: web.Request) -> web.Response:
+    ctx = context_of(request)
     try:
-        await Administration(context_of(request).casework).remove_chat_binding(
-            int(request.match_info["id"])
+        await ctx.chat_admin.unbind(
+            user_of(request).actor, int(request.match_info["id"]), client_address(ctx, request)
         )
     except DomainError as exc:
         message, status = forms.problem(request, exc)
