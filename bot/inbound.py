@@ -47,8 +47,7 @@ class InboundQueue:
     async def accept(self, key: str, body: str) -> int | None:
         """Persists the update (one statement, committed by itself) as begun by this process
         (`handle` follows); its row id, or None when this key came before."""
-        async with autocommit(self.sessions) as session:
-            conn = await session.connection()
+        async with autocommit(self.sessions) as conn:
             insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
             return await conn.scalar(
                 insert(InboundUpdate)
@@ -81,8 +80,7 @@ class InboundQueue:
         except Exception as exc:
             log.error("%s update %s failed: %r", self.channel, row_id, exc)
             error = repr(exc)[:2000]
-        async with autocommit(self.sessions) as session:
-            conn = await session.connection()
+        async with autocommit(self.sessions) as conn:
             await conn.execute(
                 update(InboundUpdate)
                 .where(InboundUpdate.id == row_id)
@@ -107,8 +105,7 @@ class InboundQueue:
 
     async def _resume(self, row_id: int) -> None:
         """An update an earlier run accepted, and may have begun, but did not finish."""
-        async with autocommit(self.sessions) as session:
-            conn = await session.connection()
+        async with autocommit(self.sessions) as conn:
             begun = (
                 await conn.execute(
                     update(InboundUpdate)

@@ -4,7 +4,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from dispatch.core.errors import N_, InvalidInput, NotFound
@@ -112,16 +112,21 @@ async def redeem_chat_invite(
     return binding
 
 
-async def person_for_chat(session: AsyncSession, channel: str, external_id: str) -> Person | None:
-    return await session.scalar(
-        select(Person)
-        .join(ChatIdentity, ChatIdentity.person_id == Person.id)
-        .where(
-            ChatIdentity.channel == channel,
-            ChatIdentity.external_id == external_id,
-            Person.active.is_(True),
-        )
+# Built once: every chat update looks its sender up.
+PERSON_FOR_CHAT = (
+    select(Person)
+    .join(ChatIdentity, ChatIdentity.person_id == Person.id)
+    .where(
+        ChatIdentity.channel == bindparam("channel"),
+        ChatIdentity.external_id == bindparam("external_id"),
+        Person.active.is_(True),
     )
+)
+
+
+async def person_for_chat(session: AsyncSession, channel: str, external_id: str) -> Person | None:
+    found = await session.execute(PERSON_FOR_CHAT, {"channel": channel, "external_id": external_id})
+    return found.scalar()
 
 
 async def create_api_key(

@@ -7,7 +7,7 @@ from bot.conversation import menus, presses, registration, report, steps
 from bot.conversation.i18n import _, normalise_locale, use_locale
 from bot.conversation.io import Command, Inbound, Outbound, Press, Reply, Sender, Text, Toast
 from bot.conversation.turn import ConversationContext, Turn
-from dispatch.autocommit import autocommit
+from dispatch.autocommit import autocommit_session
 from dispatch.registration import person_for_chat
 
 log = logging.getLogger("gridgov.bot")
@@ -20,7 +20,7 @@ class Conversation:
 
     async def locale_of(self, sender: Sender) -> str:
         """The language the person reads: their own setting, else their client's."""
-        async with autocommit(self.ctx.casework.sessions) as session:
+        async with autocommit_session(self.ctx.casework.sessions) as session:
             person = await person_for_chat(session, sender.channel, sender.user_id)
         return normalise_locale(person.locale if person else sender.locale)
 
@@ -28,7 +28,7 @@ class Conversation:
         """What to show for what the person did. A failure nobody foresaw is logged, and the
         person is asked to try again instead of hearing nothing."""
         try:
-            async with autocommit(self.ctx.casework.sessions) as session:
+            async with autocommit_session(self.ctx.casework.sessions) as session:
                 person = await person_for_chat(session, sender.channel, sender.user_id)
             locale = normalise_locale(person.locale if person else sender.locale)
             with use_locale(locale):

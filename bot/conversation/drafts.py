@@ -6,13 +6,34 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from dispatch.autocommit import autocommit
 from models import ChatState
+
+# Built once: a chat update loads and saves its conversation, and building the statement
+# would cost more than running it.
+LOAD = select(ChatState.state, ChatState.data).where(
+    ChatState.key == bindparam("key"), ChatState.updated_at >= bindparam("since")
+)
+CLEAR = delete(ChatState).where(ChatState.key == bindparam("key"))
+SAVE = {
+    dialect: (
+        statement := insert(ChatState).values(
+            key=bindparam("key"),
+            state=bindparam("state"),
+            data=bindparam("data"),
+            updated_at=bindparam("now"),
+        )
+    ).on_conflict_do_update(
+        index_elements=[ChatState.key],
+        set_={name: statement.excluded[name] for name in ("state", "data", "updated_at")},
+    )
+    for dialect, insert in (("postgresql", pg_insert), ("sqlite", sqlite_insert))
+}
 
 
 @dataclass
@@ -38,26 +59,17 @@ class DraftStore:
         self.clock = clock
 
     async def load(self, key: str) -> Draft:
-        async with autocommit(self.sessions) as session:
-            row = (
-                await session.execute(
-                    select(ChatState.state, ChatState.data).where(
-                        ChatState.key == key, ChatState.updated_at >= self.clock() - self.ttl
-                    )
-                )
-            ).first()
+        async with autocommit(self.sessions) as conn:
+            found = await conn.execute(LOAD, {"key": key, "since": self.clock() - self.ttl})
+            row = found.first()
         return Draft(key, row.state, dict(row.data or {})) if row else Draft(key)
 
     async def save(self, draft: Draft) -> None:
-        values = {"state": draft.state, "data": dict(draft.data), "updated_at": self.clock()}
-        async with autocommit(self.sessions) as session:
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            statement = insert(ChatState).values(key=draft.key, **values)
-            await session.execute(
-                statement.on_conflict_do_update(index_elements=[ChatState.key], set_=values)
-            )
+        values = {"key": draft.key, "state": draft.state, "data": dict(draft.data)}
+        async with autocommit(self.sessions) as conn:
+            await conn.execute(SAVE[conn.dialect.name], {**values, "now": self.clock()})
 
     async def clear(self, draft: Draft) -> None:
         draft.state, draft.data = None, {}
-        async with autocommit(self.sessions) as session:
-            await session.execute(delete(ChatState).where(ChatState.key == draft.key))
+        async with autocommit(self.sessions) as conn:
+            await conn.execute(CLEAR, {"key": draft.key})

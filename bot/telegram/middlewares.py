@@ -27,9 +27,9 @@ class IdempotencyMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        async with autocommit(self.sessions) as session:  # one statement: no BEGIN, COMMIT
-            insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-            result = await session.execute(
+        async with autocommit(self.sessions) as conn:  # one statement: no BEGIN, COMMIT
+            insert = pg_insert if conn.dialect.name == "postgresql" else sqlite_insert
+            result = await conn.execute(
                 insert(ProcessedUpdate)
                 .values(channel=CHANNEL, update_id=str(event.update_id), processed_at=self.clock())
                 .on_conflict_do_nothing()

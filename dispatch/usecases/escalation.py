@@ -110,8 +110,8 @@ class EscalationSweep:
         notice_due = (
             select(RectificationNotice.id).where(RectificationNotice.next_check_at <= now).limit(1)
         )
-        async with autocommit(self.rt.sessions) as session:
-            due = await session.scalar(select(or_(exists(case_due), exists(notice_due))))
+        async with autocommit(self.rt.sessions) as conn:
+            due = await conn.scalar(select(or_(exists(case_due), exists(notice_due))))
         return bool(due)
 
     async def _escalate(
