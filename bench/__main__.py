@@ -7,10 +7,9 @@
 Sections: geo (grid location, issue 2), locate (`gridgov locate --csv` against a geopandas
 script and a layer load in a running server, whole processes, issue 11), dispatch (sweep,
 intake, figures, issue 3), web (Open311, the supervisor dashboard and /metrics, issues 5 and
-11), serve (intake and the Telegram webhook through whole `gridgov serve` processes next to
-pgbench, issue 11), outbox (a backlog for one chat, issue 10, on its own small database) and
-chat (WeCom callbacks next to the Telegram webhook, issue 8, on a small database of its own) and
-supervision (ranking, case file, public page, issue 12); dispatch, web and supervision share
+11), serve (intake, the Telegram webhook and the WeCom callback through whole `gridgov serve`
+processes next to pgbench, issues 8 and 11), outbox (a backlog for one chat, issue 10, on its
+own small database) and supervision (ranking, case file, public page, issue 12); dispatch, web and supervision share
 one throwaway PostgreSQL database with the sample county and --cases generated cases (see
 bench/cases_fixture.py), described in the "fixture" section. Progress is shown only on a
 terminal. Missed targets are listed at the end; with --strict they make the exit status 1.
@@ -22,7 +21,6 @@ import sys
 from pathlib import Path
 
 from bench import (
-    chat_bench,
     dispatch_bench,
     geo_bench,
     locate_bench,
@@ -40,7 +38,7 @@ from bench.cases_fixture import (
 )
 from bench.report import DOC, Section, markdown_table, progress, write_sections
 
-SECTIONS = ("geo", "locate", "dispatch", "web", "supervision", "serve", "outbox", "chat")
+SECTIONS = ("geo", "locate", "dispatch", "web", "supervision", "serve", "outbox")
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:
@@ -52,9 +50,6 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--reports", type=int, default=1500, help="reports per intake run")
     parser.add_argument("--clients", default="1,8,16", help="concurrent intake clients")
     parser.add_argument("--requests", type=int, default=40, help="HTTP requests per scenario")
-    parser.add_argument(
-        "--chat-requests", type=int, default=3000, help="chat callbacks per channel"
-    )
     parser.add_argument(
         "--no-scaling",
         action="store_true",
@@ -111,11 +106,6 @@ def main(argv: list[str] | None = None) -> int:
         serve_section = asyncio.run(serve_bench.run(options, command))
         write_sections(args.doc, [serve_section])
         sections.append(serve_section)
-    if "chat" in args.sections:
-        options = chat_bench.ChatOptions(requests=args.chat_requests)
-        chat_section = asyncio.run(chat_bench.run(options, command))
-        write_sections(args.doc, [chat_section])
-        sections.append(chat_section)
     for section in sections:
         print(section.render(), end="\n\n")
     failed = [f"{s.key}: {r.name}" for s in sections for r in s.failed]
