@@ -12,7 +12,8 @@ processes next to pgbench, issues 8 and 11), outbox (a backlog for one chat, iss
 own small database) and supervision (ranking, case file, public page, issue 12); dispatch,
 web and supervision share one throwaway PostgreSQL database with the sample county and
 --cases generated cases (see bench/cases_fixture.py), described in the "fixture" section.
-Progress is shown only on a terminal. Missed targets are listed at the end; with --strict they make the exit status 1.
+Progress is shown only on a terminal. Missed targets are listed at the end; with --strict
+they make the exit status 1.
 """
 
 import argparse
