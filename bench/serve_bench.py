@@ -39,7 +39,7 @@ from wechatpy.enterprise.crypto import WeChatCrypto
 
 from bench.cases_fixture import bench_database, load_county
 from bench.dispatch_bench import Reporter, _reporters
-from bench.report import Row, Section, Stats, fmt_ms, progress
+from bench.report import Row, Section, Stats, fmt_ms, markdown_table, progress
 from bot.conversation.buttons import ButtonSigner, case_step
 from bot.conversation.report import DESCRIPTION
 from bot.telegram.runtime import WEBHOOK_PATH
@@ -99,11 +99,69 @@ class ServeOptions:
 
 
 @dataclass(frozen=True)
+class CpuSeconds:
+    """CPU time spent during a run by the app's processes, PostgreSQL's, and the load
+    generator's (which also plays the chat platforms' APIs): what a request costs, whatever
+    else the machine was doing."""
+
+    app: float = 0.0
+    database: float = 0.0
+    load: float = 0.0
+
+    def __add__(self, other: "CpuSeconds") -> "CpuSeconds":
+        return CpuSeconds(
+            self.app + other.app, self.database + other.database, self.load + other.load
+        )
+
+    def __sub__(self, other: "CpuSeconds") -> "CpuSeconds":
+        return CpuSeconds(
+            self.app - other.app, self.database - other.database, self.load - other.load
+        )
+
+    def per_request(self, n: int) -> list[str]:
+        ms = 1e3 / max(n, 1)
+        return [
+            f"{self.app * ms:.1f} ms",
+            f"{self.database * ms:.1f} ms",
+            f"{self.load * ms:.1f} ms",
+        ]
+
+
+def _cpu_of(pid: int) -> float:
+    """User and system CPU seconds of a process so far (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except (FileNotFoundError, ProcessLookupError):
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _postgres_pids() -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
+                found.append(int(entry.name))
+        except (FileNotFoundError, ProcessLookupError, PermissionError):
+            continue
+    return found
+
+
+def cpu_now(app: list[int], load: int) -> CpuSeconds:
+    return CpuSeconds(
+        sum(_cpu_of(p) for p in app),
+        sum(_cpu_of(p) for p in _postgres_pids()),
+        _cpu_of(load),
+    )
+
+
+@dataclass(frozen=True)
 class Throughput:
     n: int
     seconds: float
     latencies: list[float]
     errors: list[str]
+    cpu: CpuSeconds = CpuSeconds()
 
     @property
     def per_second(self) -> float:
@@ -116,11 +174,14 @@ class Throughput:
             sum(r.seconds for r in runs),
             [x for r in runs for x in r.latencies],
             [e for r in runs for e in r.errors],
+            sum((r.cpu for r in runs), CpuSeconds()),
         )
 
 
 async def run(options: ServeOptions, command: str) -> Section:
-    section = Section("serve", "Intake and chat through `gridgov serve` (issue 11 §1, §4)", command)
+    section = Section(
+        "serve", "Intake and chat through `gridgov serve` (issues 8 and 11 §1, §4)", command
+    )
     async with bench_database("serve") as url:
         engine = create_engine(url)
         try:
@@ -135,7 +196,7 @@ async def run(options: ServeOptions, command: str) -> Section:
             pgbench = await asyncio.to_thread(pgbench_tps, url, options)
             async with (
                 load_generator() as load,
-                served(url, options.workers, load.emulator) as base,
+                served(load, url, options.workers) as base,
             ):
                 progress(f"citizen reports over Open311, {options.clients} clients")
                 forms = _citizen_forms(casework, reporters, key, options)
@@ -176,6 +237,26 @@ async def run(options: ServeOptions, command: str) -> Section:
         Throughput.merge(confirms),
         accepts,
         Throughput.merge(wecom_steps),
+    )
+    section.add(
+        "CPU time per request, from /proc, over each run: the app's worker processes, every "
+        "PostgreSQL process, and the load generator (which also plays the Bot API and WeCom's "
+        "API). On a machine shared with other work the rates above fall, these stay put: two "
+        "dedicated cores give at most 2,000 ms ÷ (app + PostgreSQL + client) requests per "
+        "second.",
+        markdown_table(
+            ["run", "app", "PostgreSQL", "load generator"],
+            [
+                [name, *result.cpu.per_request(result.n)]
+                for name, result in (
+                    ("citizen report (Open311 POST)", citizen),
+                    ("Telegram text step", Throughput.merge(steps)),
+                    ("Telegram Confirm (report filed and dispatched)", Throughput.merge(confirms)),
+                    ("Telegram Accept on an office card", accepts),
+                    ("WeCom text step", Throughput.merge(wecom_steps)),
+                )
+            ],
+        ),
     )
     section.add(
         f"A throwaway database with the sample county (300 grids, one grid worker each, all "
@@ -312,9 +393,11 @@ async def _place(url: str) -> dict[str, int]:
 class LoadGenerator:
     process: asyncio.subprocess.Process
     emulator: str
+    app_pids: list[int] = field(default_factory=list)  # the served workers, once up
 
     async def run(self, kind: str, url: str, items: list[Any], clients: int) -> Throughput:
         assert self.process.stdin and self.process.stdout
+        before = cpu_now(self.app_pids, self.process.pid)
         key = "requests" if kind == "open311" else "updates"  # WeCom's: encrypted callbacks
         run = {"kind": kind, "url": url, "clients": clients, key: items, "secret": SECRET}
         self.process.stdin.write(json.dumps(run).encode() + b"\n")
@@ -323,7 +406,10 @@ class LoadGenerator:
         if not line:
             raise RuntimeError("the load generator ended")
         result = json.loads(line)
-        return Throughput(result["n"], result["seconds"], result["latencies"], result["errors"])
+        cpu = cpu_now(self.app_pids, self.process.pid) - before
+        return Throughput(
+            result["n"], result["seconds"], result["latencies"], result["errors"], cpu
+        )
 
 
 @asynccontextmanager
@@ -353,9 +439,11 @@ def _free_port() -> int:
 
 
 @asynccontextmanager
-async def served(url: str, workers: int, emulator: str) -> AsyncIterator[str]:
-    """`gridgov serve --workers N` in webhook mode; yields its base URL once every worker
-    answers /healthz."""
+async def served(load: LoadGenerator, url: str, workers: int) -> AsyncIterator[str]:
+    """`gridgov serve --workers N` in webhook mode against the load generator's API
+    stand-ins; yields its base URL once every worker answers /healthz (and tells the load
+    generator the workers' process ids)."""
+    emulator = load.emulator
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     env = {
@@ -385,7 +473,7 @@ async def served(url: str, workers: int, emulator: str) -> AsyncIterator[str]:
             stderr=log,
         )
         try:
-            await _all_workers_up(base, workers, server)
+            load.app_pids = await _all_workers_up(base, workers, server)
             yield base
         finally:
             if server.returncode is None:
@@ -396,7 +484,7 @@ async def served(url: str, workers: int, emulator: str) -> AsyncIterator[str]:
                 print(log.read().decode(errors="replace")[-3000:], file=sys.stderr)
 
 
-async def _all_workers_up(base: str, workers: int, server: asyncio.subprocess.Process) -> None:
+async def _all_workers_up(base: str, workers: int, server: asyncio.subprocess.Process) -> list[int]:
     import aiohttp
 
     pids: set[int] = set()
@@ -413,6 +501,7 @@ async def _all_workers_up(base: str, workers: int, server: asyncio.subprocess.Pr
             except aiohttp.ClientError:
                 pass
             await asyncio.sleep(0.05)
+    return sorted(pids)
 
 
 # -- the data ------------------------------------------------------------------------------------
