@@ -13,7 +13,6 @@ from pathlib import Path
 import aiohttp
 from sqlalchemy import update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from wechatpy.enterprise import parse_message
 
 from bot.conversation import Conversation
 from bot.conversation.i18n import translate
@@ -23,7 +22,10 @@ from bot.wecom.channel import WecomChannel
 from bot.wecom.translate import (
     CardPress,
     ImageToFetch,
+    NotTaken,
+    field,
     inbound,
+    parse,
     reply_messages,
     sender,
     text_messages,
@@ -64,13 +66,14 @@ class WecomAdapter:
     async def process(self, xml: str) -> None:
         """One callback, already decrypted and persisted (handled a second time after a crash
         mid-way: the conversation's steps tolerate it)."""
-        message = parse_message(xml)
+        message = parse(xml)
         who = sender(message)
         event = inbound(message)
         if event is None:
-            await self._say(
-                who, N_("This message type is not handled. Send text, a location or a photo.")
-            )
+            log.info("WeCom event %r from %s dropped", field(message, "Event"), who.user_id)
+            return
+        if isinstance(event, NotTaken):
+            await self._say(who, event.hint)
             return
         if isinstance(event, CardPress):
             await self._remember_code(who, event)

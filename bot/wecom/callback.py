@@ -4,15 +4,13 @@ written, on a mismatch); a callback is decrypted, persisted and answered at once
 in the background (WeCom waits 5 s, then resends: the same MsgId or event is handled once)."""
 
 import logging
-from xml.parsers.expat import ExpatError
 
 from aiohttp import web
-from wechatpy.enterprise import parse_message
 from wechatpy.enterprise.crypto import WeChatCrypto
 from wechatpy.exceptions import InvalidSignatureException
 
 from bot.inbound import InboundQueue
-from bot.wecom.translate import field, idempotency_key
+from bot.wecom.translate import NotAMessage, idempotency_key, parse
 
 log = logging.getLogger("gridgov.wecom")
 CALLBACK_PATH = "/wecom/callback"
@@ -57,10 +55,9 @@ class WecomCallback:
             log.info("a WeCom callback that does not decrypt was refused")
             return web.Response(status=400, text="does not decrypt")
         try:
-            message = parse_message(xml)
-            if not field(message, "FromUserName"):
-                raise ValueError("no sender")
-        except (ExpatError, KeyError, ValueError):
+            message = parse(xml)
+        except NotAMessage as exc:
+            log.info("a WeCom callback that is not a message was refused: %s", exc)
             return web.Response(status=400, text="not a WeCom message")
         row_id = await self.queue.accept(idempotency_key(message), xml)
         if row_id is not None:

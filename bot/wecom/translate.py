@@ -2,8 +2,14 @@
 `Sender` + `Inbound`; a `Reply` or an outbox `Card` to `message/send` and template card
 payloads. Pure functions, no I/O."""
 
+import hashlib
+import math
 from dataclasses import dataclass
 from typing import Any
+from xml.parsers.expat import ExpatError
+
+import xmltodict
+from wechatpy.enterprise import parse_message
 
 from bot.conversation.io import (
     Button,
@@ -16,6 +22,7 @@ from bot.conversation.io import (
     Text,
 )
 from bot.conversation.render import Card
+from dispatch.core.errors import N_
 
 CHANNEL = "wecom"
 TEXT_LIMIT_BYTES = 2048  # message/send text.content
@@ -24,6 +31,8 @@ CARD_BUTTONS = 6  # button_interaction: at most 6 buttons
 CARD_TITLE_CHARS = 36
 CARD_DESC_CHARS = 44
 CARD_BODY_CHARS = 112  # sub_title_text
+USERID_CHARS = 64  # a member's userid in WeCom (and chat_identities.external_id)
+KEY_CHARS = 200  # inbound_updates.key
 SOURCE = "网格化治理"
 
 
@@ -44,14 +53,53 @@ class CardPress:
     response_code: str
 
 
-Translated = Inbound | ImageToFetch | CardPress | None
+@dataclass(frozen=True)
+class NotTaken:
+    """A message the conversation does not take (a voice message, a location that is not a
+    place): the member is told why (`hint`, a msgid of the bot catalog)."""
+
+    hint: str
+
+
+UNHANDLED = NotTaken(N_("This message type is not handled. Send text, a location or a photo."))
+NO_PLACE = NotTaken(N_("That location could not be read. Please send it again."))
+
+# None: an event the member did not send to the conversation (entering a chat's settings, a
+# contact change, a location report that is not a place), dropped.
+Translated = Inbound | ImageToFetch | CardPress | NotTaken | None
+
+
+class NotAMessage(ValueError):
+    """Decrypted callback XML that is not shaped like a WeCom message."""
+
+
+def parse(xml: str) -> Any:
+    """The callback as wechatpy parses it. wechatpy trusts the shape of the XML (an empty
+    body, a root with text only, an empty or repeated MsgType or Event raise whatever they
+    raise there), so the shape is checked first: NotAMessage for one that is wrong."""
+    try:
+        root = xmltodict.parse(xml).get("xml") if xml.strip() else None
+    except ExpatError as exc:
+        raise NotAMessage(f"not XML: {exc}") from None
+    if not isinstance(root, dict):
+        raise NotAMessage("no <xml> element with fields")
+    needed = ["FromUserName", "MsgType"]
+    if isinstance(root.get("MsgType"), str) and root["MsgType"].lower() == "event":
+        needed.append("Event")
+    for name in needed:
+        if not isinstance(root.get(name), str) or not root[name].strip():
+            raise NotAMessage(f"no {name}")
+    if len(root["FromUserName"]) > USERID_CHARS:
+        raise NotAMessage("a sender that is not a WeCom userid")
+    return parse_message(xml)
 
 
 def field(message: Any, name: str) -> str:
     """A field of the callback XML as parsed by wechatpy (also for the event types wechatpy
-    does not model, such as template_card_event)."""
+    does not model, such as template_card_event); "" for one that is missing, empty, or not
+    plain text (repeated, or with elements inside)."""
     value = message._data.get(name)
-    return "" if value is None else str(value)
+    return value if isinstance(value, str) else ""
 
 
 def idempotency_key(message: Any) -> str:
@@ -59,9 +107,13 @@ def idempotency_key(message: Any) -> str:
     creation time and event (and the key of the button or menu item)."""
     msg_id = field(message, "MsgId")
     if msg_id:
-        return f"msg:{msg_id}"
-    parts = ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")
-    return "event:" + ":".join(field(message, p) for p in parts)
+        key = f"msg:{msg_id}"
+    else:
+        parts = ("FromUserName", "CreateTime", "Event", "EventKey", "TaskId")
+        key = "event:" + ":".join(field(message, p) for p in parts)
+    if len(key) > KEY_CHARS:  # a long button key: the same callback gives the same digest
+        return key[:6] + "sha256:" + hashlib.sha256(key.encode()).hexdigest()
+    return key
 
 
 def sender(message: Any) -> Sender:
@@ -70,8 +122,8 @@ def sender(message: Any) -> Sender:
 
 
 def inbound(message: Any) -> Translated:
-    """What the member did; None for a message type or event the conversation does not
-    take."""
+    """What the member did: an input for the conversation, a message it does not take, or
+    None for an event to drop."""
     kind = field(message, "MsgType").lower()
     if kind == "text":
         return text_or_command(field(message, "Content"))
@@ -79,14 +131,12 @@ def inbound(message: Any) -> Translated:
         return ImageToFetch(field(message, "MediaId"))
     if kind == "location":
         # WeCom sends GCJ-02; Location_X is the latitude, Location_Y the longitude.
-        return Location(
-            lon=float(field(message, "Location_Y")),
-            lat=float(field(message, "Location_X")),
-            crs="gcj02",
-            address=field(message, "Label"),
-        )
+        place = _place(field(message, "Location_Y"), field(message, "Location_X"))
+        if place is None:
+            return NO_PLACE
+        return Location(*place, crs="gcj02", address=field(message, "Label"))
     if kind != "event":
-        return None
+        return UNHANDLED
     event = field(message, "Event")
     if event == "enter_agent":
         return Command("start")
@@ -97,14 +147,29 @@ def inbound(message: Any) -> Translated:
         press = Press(field(message, "EventKey"), message_id=field(message, "TaskId"))
         return CardPress(press, field(message, "ResponseCode"))
     if event.upper() == "LOCATION":
-        precision = field(message, "Precision")
-        return Location(
-            lon=float(field(message, "Longitude")),
-            lat=float(field(message, "Latitude")),
-            crs="gcj02",
-            accuracy_m=float(precision) if precision else None,
-        )
+        place = _place(field(message, "Longitude"), field(message, "Latitude"))
+        if place is None:
+            return None
+        precision = _number(field(message, "Precision"))
+        accuracy = precision if precision is not None and precision >= 0 else None
+        return Location(*place, crs="gcj02", accuracy_m=accuracy)
     return None
+
+
+def _number(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _place(lon_text: str, lat_text: str) -> tuple[float, float] | None:
+    """The (lon, lat) of a callback; None unless both are numbers on the globe."""
+    lon, lat = _number(lon_text), _number(lat_text)
+    if lon is None or lat is None or not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        return None
+    return lon, lat
 
 
 def text_or_command(content: str) -> Text | Command:

@@ -1,6 +1,10 @@
 """Generated requests (hypothesis) against the whole web app served over real HTTP: Open311
 (JSON, XML, form, multipart; GET and POST), the console (GET and POST, logged in as each
-role) and the Telegram webhook with the right secret. Not one may be answered 5xx.
+role, the supervision pages and the web chat included), the public page and the citizens'
+follow-up links, the Telegram webhook with the right secret, and the WeCom callback (sealed
+callbacks with generated XML, forgeries, garbage; tests/web/fuzz_wecom.py). Not one may be
+answered 5xx, and nothing the request set off, the chat handling included, may log a traceback
+or fail an inbound update.
 
 `make test` runs the "ci" profile (a fixed seed, a few hundred requests); `make fuzz` runs
 the "fuzz" profile (GRIDGOV_FUZZ_EXAMPLES per test, 3,400 by default: over 10,000 in all).
@@ -8,12 +12,14 @@ The server runs on its own event loop in a thread, so that hypothesis drives it 
 synchronous tests and can shrink a failure to its smallest request."""
 
 import asyncio
+import functools
 import http.client
 import json
+import logging
 import os
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,25 +29,34 @@ import pytest
 from aiohttp import web
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from bot.telegram.webhook import add_webhook_route
 from dispatch.accounts import hash_password
-from dispatch.registration import create_api_key
+from dispatch.core.lifecycle import Action
+from dispatch.registration import create_api_key, link_chat_identity
+from dispatch.supervision.followup import link_tokens
 from gridgov.app import App
 from gridgov.settings import Settings
-from models import Person
+from models import Person, RectificationNotice
 from models.db import create_engine, create_session_factory
+from models.enums import CaseSource
 from tests.bot.emulator import Emulator
 from tests.conftest import _truncate_all
-from tests.dispatch.world import INSIDE_A1, build_world
+from tests.dispatch.supervision_helpers import all_pass, at, closed_case, with_checklist
+from tests.dispatch.world import INSIDE_A1, World, build_world
 from tests.web.conftest import PASSWORD
+from tests.web.fuzz_wecom import REPORT_WALK, walk_step, wecom_requests
 from tests.web.helpers import picture
+from tests.wecom.fake_server import AES_KEY, AGENT_ID, CORP_ID, FakeWecom
+from tests.wecom.fake_server import SECRET as WECOM_SECRET
+from tests.wecom.fake_server import TOKEN as WECOM_TOKEN
+from tests.wecom.harness import USERIDS
 from web.app import create_web_app
 
 SECRET = "fuzz-webhook-secret"
 WEBHOOK = "/telegram/webhook"
-ROLES = ("hw1", "dispatcher", "sup_county", "admin", "worker")
+ROLES = ("hw1", "dispatcher", "sup_county", "sup_comm", "admin", "worker")
 
 settings.register_profile(
     "ci",
@@ -63,6 +78,24 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 pytestmark = pytest.mark.timeout(3600)  # `make fuzz` sends thousands of requests per test
 
 
+class Failures(logging.Handler):
+    """What no request may make the server log: a traceback, or a chat update whose handling
+    failed (bot.inbound logs that in one line, without one)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.NOTSET)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if is_failure(record):
+            self.records.append(record)
+
+
+def is_failure(record: logging.LogRecord) -> bool:
+    failed_update = record.name.startswith("gridgov.inbound") and record.levelno >= logging.ERROR
+    return bool(record.exc_info) or failed_update
+
+
 @dataclass
 class Live:
     """The server on its own loop and thread; what the generated requests need to know."""
@@ -72,6 +105,15 @@ class Live:
     cookies: dict[str, str] = field(default_factory=dict)  # role -> session cookie
     csrf: dict[str, str] = field(default_factory=dict)  # role -> its CSRF token
     case_numbers: list[str] = field(default_factory=list)
+    notice_ids: list[str] = field(default_factory=list)
+    followup_tokens: list[str] = field(default_factory=list)
+    wecom_users: list[str] = field(default_factory=list)
+    wecom_media: list[str] = field(default_factory=list)
+    # Waits for the background work a request set off (the WeCom callback's handling).
+    settle: Callable[[], None] = lambda: None
+    # The keys of the buttons on the last WeCom cards the app sent to a member.
+    wecom_buttons: Callable[[str], list[str]] = lambda user: []
+    failures: Failures = field(default_factory=Failures)
     answered: int = 0
 
     def request(
@@ -92,6 +134,35 @@ class Live:
         return response.status, data
 
 
+async def _supervised(world: World, app: App) -> tuple[list[str], list[str], list[str]]:
+    """Closed cases, a failed review with its rectification notice, and closed hotline cases
+    with their follow-up links: the case numbers, the notice ids and the link tokens."""
+    d, p = world.casework, world.people
+    await with_checklist(world, app.supervision)
+    reviewed = await closed_case(world, 23)
+    open_case = (await d.intake.report(world.draft())).case
+    world.clock.now = at(24, 9)
+    await app.supervision.reviews.review(
+        p["sup_comm"], reviewed.id, all_pass(photos="缺少处置后照片"), "复查"
+    )
+    numbers = [reviewed.number or "", open_case.number or ""]
+    for n in range(3):
+        world.clock.now = at(24, 10 + n)
+        draft = world.draft("", source=CaseSource.HOTLINE, reporter_contact={"phone": "138"})
+        case = (await d.intake.report(draft)).case
+        await d.steps.act(Action.FILE, case.id, p["dispatcher"])
+        await d.steps.act(Action.DISPATCH, case.id, p["dispatcher"])
+        await d.steps.act(Action.ACCEPT, case.id, p["hw1"])
+        await d.steps.act(Action.RESOLVE, case.id, p["hw1"], "已清理")
+        await d.steps.act(Action.VERIFY, case.id, p["dispatcher"])
+        numbers.append(case.number or "")
+    world.clock.now = at(26, 10)
+    async with app.sessions() as session:
+        notices = [str(i) for i in await session.scalars(select(RectificationNotice.id))]
+        tokens = list((await link_tokens(session, numbers)).values())
+    return numbers, notices, tokens
+
+
 async def _serve(
     engine_url: str, media_dir: Path, ready: "asyncio.Future[Live]", stop: asyncio.Event
 ) -> None:
@@ -102,33 +173,79 @@ async def _serve(
     async with sessions() as session, session.begin():
         await session.execute(update(Person).values(password_hash=hash_password(PASSWORD)))
         key = await create_api_key(session, "fuzz", world.clock())
-    case = (await world.casework.intake.report(world.draft())).case
-    emulator = Emulator()
+        for who, userid in USERIDS.items():  # members on WeCom, everyone else a stranger
+            await link_chat_identity(session, world.people[who], "wecom", userid, world.clock())
+    emulator, wecom = Emulator(), FakeWecom()
     await emulator.start()
+    await wecom.start()
+    media = [
+        wecom.add_media(picture("JPEG")),
+        wecom.add_media(b"<html>not a picture</html>", "text/html"),
+        wecom.add_media(b"", "image/png"),
+        "MEDIA-MISSING",
+    ]
     app_settings = Settings(
+        wecom_corp_id=CORP_ID,
+        wecom_agent_id=AGENT_ID,
+        wecom_secret=WECOM_SECRET,
+        wecom_token=WECOM_TOKEN,
+        wecom_aes_key=AES_KEY,
+        wecom_api_base=wecom.base,
+        media_dir=media_dir,
         telegram_token=emulator.token,
         telegram_api_base=emulator.base,
         webhook_secret=SECRET,
         telegram_mode="webhook",
         public_url="http://gridgov.test",
-        media_dir=media_dir,
+        public_page=True,
+        public_requests_per_minute=1_000_000,
     )
     app = App(app_settings, engine, sessions, world.casework, {})
+    numbers, notices, tokens = await _supervised(world, app)
     await app.start_conversation()
     webapp = create_web_app(app.web_context())
     bot, dp = app.telegram_bot()
     add_webhook_route(webapp, bot, dp, sessions, SECRET, path=WEBHOOK, handle_in_background=False)
+    runtime = app.wecom(webapp)
     runner = web.AppRunner(webapp, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    ready.set_result(Live(port, key, case_numbers=[case.number]))
+    loop = asyncio.get_running_loop()
+
+    def settle() -> None:
+        asyncio.run_coroutine_threadsafe(runtime.queue.drain(), loop).result(timeout=120)
+
+    def buttons(user: str) -> list[str]:
+        cards = [_card_buttons(c.params) for c in wecom.sent("message/send", user)]
+        return [b["key"] for buttons in [c for c in cards if c][-2:] for b in buttons]
+
+    ready.set_result(
+        Live(
+            port,
+            key,
+            case_numbers=numbers,
+            notice_ids=notices,
+            followup_tokens=tokens,
+            wecom_users=list(USERIDS.values()),
+            wecom_media=media,
+            settle=settle,
+            wecom_buttons=buttons,
+        )
+    )
     await stop.wait()
     await runner.cleanup()
+    await runtime.close()
     await bot.session.close()
     await emulator.close()
+    await wecom.close()
     await engine.dispose()
+
+
+def _card_buttons(params: dict[str, Any]) -> list[dict[str, Any]]:
+    card = params.get("template_card") if params.get("msgtype") == "template_card" else None
+    return list(card.get("button_list", [])) if card else []
 
 
 def _log_in(live: Live, who: str) -> None:
@@ -177,7 +294,11 @@ def live(pg_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live
         live = asyncio.run_coroutine_threadsafe(_wait(ready), loop).result(timeout=120)
         for who in ROLES:
             _log_in(live, who)
-        yield live
+        logging.getLogger().addHandler(live.failures)
+        try:
+            yield live
+        finally:
+            logging.getLogger().removeHandler(live.failures)
         print(f"\nfuzz: {live.answered} requests answered, none with a 5xx")
     finally:
         loop.call_soon_threadsafe(stop.set)
@@ -192,7 +313,7 @@ async def _wait(ready: "asyncio.Future[Live]") -> Live:
 @pytest.fixture(autouse=True)
 def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
     yield
-    traces = [r.getMessage() for r in caplog.records if r.exc_info and r.name != "gridgov.bot"]
+    traces = [r.getMessage() for r in caplog.records if is_failure(r)]
     assert not traces, traces[:3]
 
 
@@ -279,7 +400,60 @@ CONSOLE_FIELDS = [
     "light",
     "status",
     "to",
+    # the supervision pages
+    "month",
+    "per_office",
+    "all",
+    "category",
+    "note_photos",
+    "item_photos",
+    "item_in_time",
+    "name_zh",
+    "name_en",
+    "weight",
+    "position",
+    "filing",
+    "closing",
+    "public_description",
+    "satisfaction",
+    "reopen",
+    "level",
+    "valid_from",
+    "terms",
+    # the web chat
+    "as",
+    "kind",
+    "text",
+    "lon",
+    "lat",
+    "data",
+    "message_id",
 ]
+# Values that lead past the first check of a form, drawn for their field half of the time.
+FIELD_VALUES = {
+    "month": ["2026-11", "2026-10", "2026-13", "0000-01", "9999-12"],
+    "per_office": ["3", "0", "-1", "1000000"],
+    "all": ["1"],
+    "category": ["0102", "0101", "9999"],
+    "item_photos": ["pass", "fail"],
+    "item_in_time": ["pass", "fail"],
+    "weight": ["10", "0", "-5", "1e9"],
+    "filing": ["现场照片 | Photo on site", " | ", "|\n|", "a" * 3000],
+    "closing": ["处置后照片", "\n\n"],
+    "public_description": ["on"],
+    "satisfaction": ["satisfied", "basically_satisfied", "dissatisfied"],
+    "reopen": ["on"],
+    "active": ["on"],
+    "level": ["office", "community", "town", "grid_worker"],
+    "valid_from": ["2026-11", "2026-12", "2026-13"],
+    "terms": ["on_time 40 0.95\nclosure 60", "on_time 1e309", "on_time nan 1", "nope 1", "x"],
+    "as": [str(n) for n in range(1, 16)],
+    "kind": ["text", "location", "press", "photo", "voice"],
+    "text": ["/report", "/my", "/overdue", "/stats", "/cancel", "/start", "/case 1", "路灯坏了"],
+    "lon": [str(INSIDE_A1[0]), "nan", "1e400", "-181", "1e308"],
+    "lat": [str(INSIDE_A1[1]), "-inf", "91", "1e-320"],
+    "data": ["k:0102", "k:9999", "r:send", "r:x", "a:1:accept", "", ":::"],
+}
 CHARSETS = [None, "utf-8", "foo", "latin-1", "utf-16", ""]
 
 
@@ -291,9 +465,15 @@ def _query(pairs: list[tuple[str, str]]) -> str:
     return "&".join(f"{_encode(k)}={_encode(v)}" for k, v in pairs)
 
 
-fields_of = lambda names: st.lists(  # noqa: E731
-    st.tuples(st.one_of(st.sampled_from(names), st.text(max_size=12)), text), max_size=8
-)
+@st.composite
+def _field(draw: st.DrawFn, names: list[str]) -> tuple[str, str]:
+    name = draw(st.one_of(st.sampled_from(names), st.text(max_size=12)))
+    if name in FIELD_VALUES and draw(st.booleans()):
+        return name, draw(st.sampled_from(FIELD_VALUES[name]))
+    return name, draw(text)
+
+
+fields_of = lambda names: st.lists(_field(names), max_size=8)  # noqa: E731
 
 
 @st.composite
@@ -380,7 +560,10 @@ def open311_requests(draw: st.DrawFn, live: Live) -> tuple[str, str, bytes, dict
 
 CONSOLE_GET = [
     "/console/",
+    "/console/login",
     "/console/cases",
+    "/console/cases.csv",
+    "/console/wall",
     "/console/cases/{}",
     "/console/queue",
     "/console/dashboard",
@@ -419,18 +602,53 @@ CONSOLE_POST = [
 ]
 
 
+# web/console/review.py, conditions.py, followups.py, assessment.py and chat.py. Left out:
+# /console/logout (it would end the role's session for the rest of the run).
+SUPERVISION_GET = [
+    "/console/cases/{}/file",
+    "/console/cases/{}/file.json",
+    "/console/reviews",
+    "/console/reviews/new/{}",
+    "/console/notices",
+    "/console/notices/{}",
+    "/console/admin/checklist",
+    "/console/admin/conditions",
+    "/console/assessment",
+    "/console/assessment/{}.xlsx",
+    "/console/admin/formulas",
+    "/console/followups",
+    "/console/chat",
+    "/console/chat/inbox",
+]
+SUPERVISION_POST = [
+    "/console/reviews/new/{}",
+    "/console/notices/{}/{}",
+    "/console/admin/checklist",
+    "/console/admin/conditions/{}",
+    "/console/admin/formulas",
+    "/console/followups/{}",
+    "/console/chat/send",
+]
+NOTICE_STEPS = ["answer", "accept", "send_back"]
+
+
 @st.composite
-def console_requests(draw: st.DrawFn, live: Live) -> tuple[str, str, bytes, dict[str, str]]:
+def console_requests(
+    draw: st.DrawFn, live: Live, get: list[str], post: list[str]
+) -> tuple[str, str, bytes, dict[str, str]]:
     who = draw(st.sampled_from(ROLES))
     cookie = {"Cookie": live.cookies[who]}
-    any_segment = st.one_of(segment, st.sampled_from([*live.case_numbers, "0102", "2026-10-01"]))
+    known = [*live.case_numbers, *live.notice_ids, *NOTICE_STEPS, "0102", "2026-10-01", "2026-11"]
+    any_segment = st.one_of(segment, st.sampled_from(known))
+
+    def fill(path: str) -> str:
+        return path.format(*(draw(any_segment) for _ in range(path.count("{}"))))
+
     if draw(st.booleans()):
-        path = draw(st.sampled_from(CONSOLE_GET))
-        path = path.format(draw(any_segment)) if "{}" in path else path
+        path = fill(draw(st.sampled_from(get)))
         query = _query(draw(fields_of(CONSOLE_FIELDS)))
         return "GET", path + (f"?{query}" if query else ""), b"", cookie
-    path = draw(st.sampled_from(CONSOLE_POST))
-    path = path.format(draw(any_segment)) if "{}" in path else path
+    path = fill(draw(st.sampled_from(post)))
     csrf = draw(st.sampled_from([live.csrf[who], live.csrf[who], "wrong"]))
     body, headers = draw(bodies([*CONSOLE_FIELDS, "csrf_token"], None))
     if headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
@@ -483,10 +701,44 @@ def webhook_requests(draw: st.DrawFn) -> tuple[str, str, bytes, dict[str, str]]:
     )
 
 
+@st.composite
+def public_requests(draw: st.DrawFn, live: Live) -> tuple[str, str, bytes, dict[str, str]]:
+    """The public page and the citizens' follow-up links, as anyone on the internet."""
+    headers = {
+        k: v
+        for k, v in draw(
+            st.dictionaries(
+                st.sampled_from(["Accept-Language", "X-Forwarded-For", "Cookie"]),
+                st.one_of(st.sampled_from(["en", "zh-CN,zh;q=0.9", "*", "1.2.3.4"]), text),
+                max_size=2,
+            )
+        ).items()
+        if _header_safe(v)
+    }
+    query = _query(draw(fields_of(["lang", "month", "page"])))
+    tail = f"?{query}" if query else ""
+    if draw(st.booleans()):
+        path = draw(st.sampled_from(["/public/", "/public/cases.json", "/public/grids.geojson"]))
+        return "GET", path + tail, b"", headers
+    token = draw(st.one_of(segment, st.sampled_from(live.followup_tokens or ["x"])))
+    if draw(st.booleans()):
+        return "GET", f"/followup/{token}{tail}", b"", headers
+    body, body_headers = draw(bodies(["satisfaction", "note"], None))
+    return "POST", f"/followup/{token}", body, {**headers, **body_headers}
+
+
+def _header_safe(value: str) -> bool:
+    return all(32 <= ord(c) < 127 for c in value)
+
+
 def _check(live: Live, request: tuple[str, str, bytes, dict[str, str]]) -> None:
     method, path, body, headers = request
+    live.failures.records.clear()
     status, answer = live.request(method, path, body or None, headers)
+    live.settle()
     assert status < 500, (status, method, path, body[:300], answer[:300])
+    failed = [f"{r.name}: {r.getMessage()}" for r in live.failures.records]
+    assert not failed, (failed[:3], method, path, body[:300])
 
 
 def test_open311_never_answers_5xx(live: Live) -> None:
@@ -500,7 +752,23 @@ def test_open311_never_answers_5xx(live: Live) -> None:
 def test_console_never_answers_5xx(live: Live) -> None:
     @given(data=st.data())
     def run(data: st.DataObject) -> None:
-        _check(live, data.draw(console_requests(live)))
+        _check(live, data.draw(console_requests(live, CONSOLE_GET, CONSOLE_POST)))
+
+    run()
+
+
+def test_supervision_and_chat_never_answer_5xx(live: Live) -> None:
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        _check(live, data.draw(console_requests(live, SUPERVISION_GET, SUPERVISION_POST)))
+
+    run()
+
+
+def test_public_pages_never_answer_5xx(live: Live) -> None:
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        _check(live, data.draw(public_requests(live)))
 
     run()
 
@@ -509,5 +777,24 @@ def test_webhook_never_answers_5xx(live: Live) -> None:
     @given(request=webhook_requests())
     def run(request: tuple[str, str, bytes, dict[str, str]]) -> None:
         _check(live, request)
+
+    run()
+
+
+def test_wecom_callback_never_answers_5xx(live: Live) -> None:
+    @given(data=st.data())
+    def run(data: st.DataObject) -> None:
+        # a few callbacks in a row from one member (or a stranger), so that a report or a
+        # case goes on over several of them
+        user = data.draw(st.sampled_from([*live.wecom_users, "stranger"]))
+        buttons = functools.partial(live.wecom_buttons, user)
+        if data.draw(st.integers(0, 3)) == 0:  # the grid worker reports
+            user = live.wecom_users[0]
+            buttons = functools.partial(live.wecom_buttons, user)
+            for step in REPORT_WALK[: data.draw(st.integers(1, len(REPORT_WALK)))]:
+                _check(live, data.draw(walk_step(step, user, live.wecom_media, buttons)))
+            return
+        for _ in range(data.draw(st.integers(1, 4))):
+            _check(live, data.draw(wecom_requests(user, live.wecom_media, buttons)))
 
     run()

@@ -325,3 +325,15 @@ async def test_assessment_trend_json(client: TestClient, world: World) -> None:
     assert 'id="trend-office"' in page and "/static/assessment.js" in page
     r = await client.get("/console/assessment/trend.json?month=2026-13")
     assert r.status == 400
+
+
+async def test_a_notice_id_too_long_for_the_database_is_not_found(client: TestClient) -> None:
+    """Found by make fuzz: an id past PostgreSQL's int range was answered 500."""
+    assert await login(client, "sup_comm") == 303
+    page = await (await client.get("/console/notices")).text()
+    for notice_id in ("2147483648", "99999999999999999999", "20261123000001"):
+        assert (await client.get(f"/console/notices/{notice_id}")).status == 404
+        r = await client.post(
+            f"/console/notices/{notice_id}/accept", data={"csrf_token": csrf_of(page)}
+        )
+        assert r.status == 404

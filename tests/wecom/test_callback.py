@@ -9,7 +9,9 @@ from sqlalchemy import func, select
 from wechatpy.crypto import _get_signature
 from wechatpy.enterprise.crypto import WeChatCrypto
 
+from geo.coords import wgs84_to_gcj02
 from models import ChatState, InboundUpdate
+from tests.dispatch.world import INSIDE_A1
 from tests.wecom.fake_server import CORP_ID, TOKEN, CallbackClient
 from tests.wecom.harness import USERIDS, WecomHarness
 
@@ -120,3 +122,66 @@ async def test_a_resent_callback_has_one_effect(wx: WecomHarness) -> None:
     assert await wx.post(event) == 200
     assert len(wx.texts("worker")) == 2
     assert await inbound_rows(wx) == 2
+
+
+async def test_decrypted_xml_that_is_not_a_message_is_refused(wx: WecomHarness) -> None:
+    """Found by the fuzz suite: these were answered 500 (wechatpy trusts the XML's shape)."""
+    head = f"<FromUserName>{WORKER}</FromUserName><CreateTime>1</CreateTime>"
+    not_messages = [
+        "",
+        "<xml/>",
+        "<xml>text only</xml>",
+        "<other><MsgType>text</MsgType></other>",
+        f"<xml>{head}</xml>",  # no MsgType
+        f"<xml>{head}<MsgType/></xml>",
+        f"<xml>{head}<MsgType>text</MsgType><MsgType>text</MsgType></xml>",
+        f"<xml>{head}<MsgType><MsgType>text</MsgType></MsgType></xml>",
+        f"<xml>{head}<MsgType>event</MsgType></xml>",  # no Event
+        f"<xml>{head}<MsgType>event</MsgType><Event/></xml>",
+        "<xml><FromUserName/><MsgType>text</MsgType><Content>hi</Content></xml>",
+        f"<xml><FromUserName>{'u' * 65}</FromUserName><MsgType>text</MsgType></xml>",
+    ]
+    for xml in not_messages:
+        assert await wx.post(xml) == 400, xml
+    assert await inbound_rows(wx) == 0
+    assert wx.fake.calls == []
+
+
+async def test_an_event_with_a_long_key_is_handled_once(wx: WecomHarness) -> None:
+    """Found by the fuzz suite: the event's idempotency key outgrew its column (a 500)."""
+    await wx.register("worker")
+    event = wx.client.event(WORKER, "click", create_time=1764650000, EventKey="/my " + "x" * 300)
+    for _ in range(2):
+        assert await wx.post(event) == 200
+    assert await inbound_rows(wx) == 2  # the invite code, and the event once
+    assert len(wx.texts("worker")) == 2
+
+
+async def test_a_location_that_is_not_a_place_gets_a_clear_answer(wx: WecomHarness) -> None:
+    """Found by the fuzz suite: float() failed in the background, the member heard nothing."""
+    await wx.register("worker")
+    await wx.say("worker", "/report")
+    for lon, lat in [("", "30.5"), ("abc", "30.5"), ("nan", "30.5"), ("120", "inf"), ("181", "0")]:
+        xml = wx.client.location(WORKER, 0, 0).replace(
+            "<Location_X>0</Location_X><Location_Y>0</Location_Y>",
+            f"<Location_X>{lat}</Location_X><Location_Y>{lon}</Location_Y>",
+        )
+        assert await wx.post(xml) == 200
+        assert "无法识别这个位置" in wx.texts("worker")[-1], (lon, lat)
+    # the report goes on with a real place
+    gcj_lon, gcj_lat = wgs84_to_gcj02(*INSIDE_A1)
+    assert await wx.post(wx.client.location(WORKER, gcj_lon, gcj_lat)) == 200
+    assert "已收到位置" in "\n".join(wx.texts("worker")[-2:])
+
+
+async def test_events_nobody_sent_are_dropped_without_an_answer(wx: WecomHarness) -> None:
+    await wx.register("worker")
+    said = len(wx.texts("worker"))
+    for event, fields in [
+        ("LOCATION", {"Latitude": "nan", "Longitude": "120", "Precision": "x"}),
+        ("subscribe", {}),
+        ("change_contact", {"ChangeType": "update_user"}),
+        ("click", {"EventKey": ""}),
+    ]:
+        assert await wx.post(wx.client.event(WORKER, event, **fields)) == 200
+    assert len(wx.texts("worker")) == said

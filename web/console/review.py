@@ -235,19 +235,17 @@ async def _notice_page(
 
 
 def _notice_id(request: web.Request) -> int:
-    try:
-        return int(request.match_info["notice_id"])
-    except ValueError:
-        raise web.HTTPNotFound() from None
+    return int(request.match_info["notice_id"])
 
 
-@routes.get("/console/notices/{notice_id}")
+# An id of at most 9 digits: a longer one is no notice, and PostgreSQL refuses it as an int.
+@routes.get("/console/notices/{notice_id:\\d{1,9}}")
 @requires(Role.SUPERVISOR, Role.OFFICE_MEMBER, Role.ADMIN)
 async def notice_page(request: web.Request) -> web.Response:
     return await _notice_page(request, _notice_id(request))
 
 
-@routes.post("/console/notices/{notice_id}/{step}")
+@routes.post("/console/notices/{notice_id:\\d{1,9}}/{step}")
 @requires(Role.SUPERVISOR, Role.OFFICE_MEMBER)
 async def notice_step(request: web.Request) -> web.Response:
     ctx, user = context_of(request), user_of(request)
