@@ -113,11 +113,6 @@ class CpuSeconds:
             self.app + other.app, self.database + other.database, self.load + other.load
         )
 
-    def __sub__(self, other: "CpuSeconds") -> "CpuSeconds":
-        return CpuSeconds(
-            self.app - other.app, self.database - other.database, self.load - other.load
-        )
-
     def per_request(self, n: int) -> list[str]:
         ms = 1e3 / max(n, 1)
         return [
@@ -136,23 +131,42 @@ def _cpu_of(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def _postgres_pids() -> list[int]:
-    found = []
+def _postgres_cpu() -> dict[int, float]:
+    """CPU seconds so far of every PostgreSQL process, by process id."""
+    found = {}
     for entry in Path("/proc").iterdir():
         try:
             if entry.name.isdigit() and (entry / "comm").read_text().strip() == "postgres":
-                found.append(int(entry.name))
+                found[int(entry.name)] = _cpu_of(int(entry.name))
         except (FileNotFoundError, ProcessLookupError, PermissionError):
             continue
     return found
 
 
-def cpu_now(app: list[int], load: int) -> CpuSeconds:
-    return CpuSeconds(
-        sum(_cpu_of(p) for p in app),
-        sum(_cpu_of(p) for p in _postgres_pids()),
-        _cpu_of(load),
-    )
+@dataclass
+class CpuMeter:
+    """CPU seconds spent between `start` and `stop` by the app's processes, PostgreSQL's
+    (the backends alive at the end: one that exits meanwhile takes its time with it) and the
+    load generator."""
+
+    app: list[int]
+    load: int
+    _app: float = 0.0
+    _load: float = 0.0
+    _database: dict[int, float] = field(default_factory=dict)
+
+    def start(self) -> None:
+        self._app = sum(_cpu_of(p) for p in self.app)
+        self._load = _cpu_of(self.load)
+        self._database = _postgres_cpu()
+
+    def stop(self) -> CpuSeconds:
+        database = _postgres_cpu()
+        return CpuSeconds(
+            sum(_cpu_of(p) for p in self.app) - self._app,
+            sum(cpu - self._database.get(pid, 0.0) for pid, cpu in database.items()),
+            _cpu_of(self.load) - self._load,
+        )
 
 
 @dataclass(frozen=True)
@@ -397,7 +411,8 @@ class LoadGenerator:
 
     async def run(self, kind: str, url: str, items: list[Any], clients: int) -> Throughput:
         assert self.process.stdin and self.process.stdout
-        before = cpu_now(self.app_pids, self.process.pid)
+        meter = CpuMeter(self.app_pids, self.process.pid)
+        meter.start()
         key = "requests" if kind == "open311" else "updates"  # WeCom's: encrypted callbacks
         run = {"kind": kind, "url": url, "clients": clients, key: items, "secret": SECRET}
         self.process.stdin.write(json.dumps(run).encode() + b"\n")
@@ -406,7 +421,7 @@ class LoadGenerator:
         if not line:
             raise RuntimeError("the load generator ended")
         result = json.loads(line)
-        cpu = cpu_now(self.app_pids, self.process.pid) - before
+        cpu = meter.stop()
         return Throughput(
             result["n"], result["seconds"], result["latencies"], result["errors"], cpu
         )
