@@ -3,6 +3,7 @@ photographed and audited — nothing wider than the screen, no two controls on t
 and checked for accessibility with axe-core (from npm)."""
 
 import asyncio
+import re
 from collections.abc import AsyncIterator
 from datetime import timedelta
 from pathlib import Path
@@ -177,6 +178,7 @@ async def test_lists_sort_filter_and_keep_the_filter_in_the_url(
     await expect(rows.first).to_have_text(second.number)
     if await page.locator("#filter-toggle").is_visible():  # phones fold the filters away
         await page.click("#filter-toggle")
+        await expect(page.locator("#filter-panel")).to_have_class(re.compile(r"\bshow\b"))
     await page.fill("#f-q", "井盖")
     await page.click("#filters button[type=submit]")
     await expect(page).to_have_url(
