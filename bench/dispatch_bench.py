@@ -196,12 +196,13 @@ async def _sweep(
         else:  # not one transaction per batch: the mean from the whole drain
             mean_ms = drain / math.ceil(due / batch) * 1e3
             result, n, passed = f"{fmt_ms(mean_ms)} (mean)", 0, mean_ms <= SWEEP_BATCH_TARGET_MS
+        default = batch == DEFAULT_BATCH  # the target is the default batch's; others compare
         section.rows.append(
             Row(
                 f"sweep: claim and escalate a batch of {size}",
                 result,
-                f"≤ {SWEEP_BATCH_TARGET_MS:g} ms",
-                passed,
+                f"≤ {SWEEP_BATCH_TARGET_MS:g} ms" if default else "—",
+                passed if default else None,
                 (f"{n} batches; " if n else "") + f"{drain / due * 1e3:.2f} ms per escalated case; "
                 f"all {due:,} due cases in {drain:.1f} s"
                 + ("; the default batch size" if batch == DEFAULT_BATCH else ""),
@@ -215,7 +216,7 @@ async def _sweep(
     await _restore_due(engine)
     await casework.escalation.sweep(now)
     idle_after = await _idle(casework, now, options.idle_runs)
-    plan = await _explain_claim(engine, casework, now)
+    plan = await _explain_idle(engine, casework, now)
     await vacuum(engine, "cases")
     idle_clean = await _idle(casework, now, options.idle_runs)
     for label, stats, note in (
@@ -246,7 +247,9 @@ async def _sweep(
         "`SELECT … FOR UPDATE SKIP LOCKED` ordered by `next_check_at`, then per case an event, "
         "the outbox rows for its recipients and the case update. Between rounds the due cases "
         "are put back as they were. Pass/fail is judged on the p95.",
-        "The idle sweep's claim query right after the catch-up sweep "
+        "The idle sweep is one autocommitted statement: the earliest `next_check_at` of cases "
+        "and of rectification notices, each an index's first entry; right after the catch-up "
+        "sweep "
         "(`EXPLAIN (ANALYZE, BUFFERS)`):\n\n```\n" + plan + "\n```",
     )
     if options.scaling:
@@ -269,11 +272,12 @@ async def vacuum(engine: AsyncEngine, table: str) -> None:
         await conn.exec_driver_sql(f"VACUUM (ANALYZE) {table}")
 
 
-async def _explain_claim(engine: AsyncEngine, casework: Casework, now: datetime) -> str:
+async def _explain_idle(engine: AsyncEngine, casework: Casework, now: datetime) -> str:
+    """The plan of the idle sweep's one statement: the probe of `next_check_at`."""
     with captured_sql(engine) as statements:
         await casework.escalation.sweep(now)
-    claim = next(s for s in statements if "FOR UPDATE" in s[0])
-    return await explain(engine, *claim)
+    (probe,) = statements
+    return await explain(engine, *probe)
 
 
 @contextmanager

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import bindparam, exists, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -104,15 +104,17 @@ class EscalationSweep:
         )
 
     async def _anything_due(self, now: datetime) -> bool:
-        """One autocommitted probe of the indexed `next_check_at` of cases and of notices: the
-        idle sweep (the usual case) opens no transaction and locks nothing."""
-        case_due = select(Case.id).where(Case.next_check_at <= now).limit(1)
-        notice_due = (
-            select(RectificationNotice.id).where(RectificationNotice.next_check_at <= now).limit(1)
+        """One autocommitted probe of the earliest `next_check_at` of cases and of notices
+        (each an index's first entry): the idle sweep, the usual case, opens no transaction
+        and locks nothing. It carries no parameter: with `next_check_at <= $1` PostgreSQL
+        turns to a generic plan after a few runs and scans the whole table."""
+        earliest = select(
+            select(func.min(Case.next_check_at)).scalar_subquery(),
+            select(func.min(RectificationNotice.next_check_at)).scalar_subquery(),
         )
         async with autocommit(self.rt.sessions) as conn:
-            due = await conn.scalar(select(or_(exists(case_due), exists(notice_due))))
-        return bool(due)
+            found = (await conn.execute(earliest)).one()
+        return any(at is not None and at <= now for at in found)
 
     async def _escalate(
         self, work: UnitOfWork, case: Case, now: datetime, events: list[dict[str, Any]]
