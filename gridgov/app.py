@@ -8,20 +8,18 @@ from datetime import timedelta
 from functools import cached_property
 from ipaddress import ip_network
 from pathlib import Path
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from aiogram import Bot, Dispatcher
 from aiohttp import web
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.conversation import ButtonSigner, Conversation, ConversationContext, DraftStore
 from bot.inbound import purge_finished
-from bot.telegram.runtime import TelegramConfig, build_bot
 from bot.webchat import WebChatChannel
 from bot.wecom.api import WecomApi
 from bot.wecom.group_chats import WecomGroupChats
-from bot.wecom.runtime import WecomConfig, WecomRuntime, build_wecom
 from dispatch.accounts import Accounts, ThrottlePolicy
 from dispatch.casework import Casework, CaseworkSettings
 from dispatch.channels import Channel, LogChannel
@@ -37,6 +35,11 @@ from dispatch.supervision.service import Supervision, SupervisionSettings
 from gridgov.settings import Settings
 from models.db import create_engine, create_session_factory
 from web.context import WebContext, WebSettings
+
+if TYPE_CHECKING:  # the chat platforms' libraries load only where a channel is built
+    from aiogram import Bot, Dispatcher
+
+    from bot.wecom.runtime import WecomRuntime
 
 log = logging.getLogger("gridgov")
 MISFIRE_GRACE_S = 6 * 3600
@@ -146,12 +149,14 @@ class App:
         self.channels[self.webchat.name] = self.webchat
         return self.conversation
 
-    def telegram_bot(self) -> tuple[Bot, Dispatcher]:
+    def telegram_bot(self) -> tuple["Bot", "Dispatcher"]:
         """The Telegram bot over the conversation, its outbox channel registered here."""
         s = self.settings
         if s.telegram_token is None:
             raise ValueError("GRIDGOV_TELEGRAM_TOKEN is not set")
         assert self.conversation is not None, "start_conversation() first"
+        from bot.telegram.runtime import TelegramConfig, build_bot
+
         config = TelegramConfig(
             s.telegram_token.get_secret_value(),
             s.telegram_api_base,
@@ -181,13 +186,15 @@ class App:
         api = self.wecom_client()
         return WecomGroupChats(api) if api else None
 
-    def wecom(self, webapp: web.Application) -> WecomRuntime:
+    def wecom(self, webapp: web.Application) -> "WecomRuntime":
         """The WeCom channel over the conversation (settings complete: `wecom_enabled`), its
         callback added to `webapp` and its outbox channel registered here."""
         s = self.settings
         api = self.wecom_client()
         assert api is not None and s.wecom_token and s.wecom_aes_key
         assert self.conversation is not None, "start_conversation() first"
+        from bot.wecom.runtime import WecomConfig, build_wecom
+
         config = WecomConfig(
             s.wecom_corp_id,
             s.wecom_token.get_secret_value(),
