@@ -37,21 +37,17 @@ GROUP_COLUMN = {
 }
 
 
-@dataclass(frozen=True)
-class Figures:
-    key: int | None
-    received: int
+class CaseRates:
+    """The rates above, from a unit's counts (shared by the dashboard's figures and the
+    monthly ranking's tallies)."""
+
     filed: int
-    closed: int
     due: int
     suspended: int
     closed_on_time: int
     due_closed: int
     reworked: int
-    overdue: int
     voided_of_filed: int
-    avg_handling_hours: float | None
-    p90_handling_hours: float | None
 
     @staticmethod
     def _ratio(numerator: int, denominator: int) -> float | None:
@@ -72,6 +68,23 @@ class Figures:
     @property
     def accurate_filing_rate(self) -> float | None:
         return self._ratio(self.filed - self.voided_of_filed, self.filed)
+
+
+@dataclass(frozen=True)
+class Figures(CaseRates):
+    key: int | None
+    received: int
+    filed: int
+    closed: int
+    due: int
+    suspended: int
+    closed_on_time: int
+    due_closed: int
+    reworked: int
+    overdue: int
+    voided_of_filed: int
+    avg_handling_hours: float | None
+    p90_handling_hours: float | None
 
 
 def due_within(start: datetime, end: datetime) -> ColumnElement[bool]:

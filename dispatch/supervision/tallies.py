@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Select, and_, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from dispatch.assessment import GROUP_COLUMN, Dimension, due_within, overdue_by
+from dispatch.assessment import GROUP_COLUMN, CaseRates, Dimension, due_within, overdue_by
 from models import Case, FollowUp
 from models.enums import CaseStatus, Satisfaction
 
@@ -24,7 +24,7 @@ GOOD = (Satisfaction.SATISFIED, Satisfaction.BASICALLY_SATISFIED)
 
 
 @dataclass(frozen=True)
-class Tally:
+class Tally(CaseRates):
     """One unit's counts for the month."""
 
     received: int = 0
@@ -40,26 +40,6 @@ class Tally:
     verified_in_time: int = 0  # of those, closed within VERIFY_WITHIN of the resolution
     answered: int = 0  # follow-ups answered in the month
     satisfied: int = 0  # of those, satisfied or basically satisfied
-
-    @staticmethod
-    def _ratio(numerator: int, denominator: int) -> float | None:
-        return numerator / denominator if denominator > 0 else None
-
-    @property
-    def on_time_rate(self) -> float | None:
-        return self._ratio(self.closed_on_time, self.due - self.suspended)
-
-    @property
-    def closure_rate(self) -> float | None:
-        return self._ratio(self.due_closed, self.due - self.suspended)
-
-    @property
-    def rework_rate(self) -> float | None:
-        return self._ratio(self.reworked, self.due)
-
-    @property
-    def accurate_filing_rate(self) -> float | None:
-        return self._ratio(self.filed - self.voided_of_filed, self.filed)
 
     @property
     def valid_report_rate(self) -> float | None:
