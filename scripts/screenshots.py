@@ -1,5 +1,6 @@
-"""Photographs the demo for the README: the supervisor's dashboard and an office's case page,
-from a fresh `gridgov demo` in a temporary directory, in Debian's Chromium.
+"""Photographs the demo for the README: the supervisor's dashboard, an office's case page and
+the monthly assessment (考核), from a fresh `gridgov demo` in a temporary directory, in
+Debian's Chromium.
 
     .venv/bin/python scripts/screenshots.py            # writes docs/img/*.png
 """
@@ -11,6 +12,7 @@ import sys
 import tempfile
 import time
 import urllib.request
+from datetime import date, timedelta
 from pathlib import Path
 
 from playwright.sync_api import Page, sync_playwright
@@ -18,6 +20,7 @@ from playwright.sync_api import Page, sync_playwright
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "docs" / "img"
 PASSWORD = "gridgov-demo"
+SHOTS = ("dashboard.png", "case.png", "assessment.png")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
 
 
@@ -75,6 +78,11 @@ def main() -> None:
                 office.click("#case-list tbody tr:first-child td:nth-child(2) a")
                 office.wait_for_selector("#map[data-ready]")
                 office.screenshot(path=str(OUT / "case.png"), full_page=True)
+                last_month = (date.today().replace(day=1) - timedelta(days=1)).strftime("%Y-%m")
+                page.goto(f"{base}/console/assessment?month={last_month}")
+                page.wait_for_load_state("networkidle")
+                page.wait_for_timeout(800)  # the trend charts' own drawing
+                page.screenshot(path=str(OUT / "assessment.png"), full_page=False)
                 browser.close()
         finally:
             server.terminate()
@@ -82,7 +90,7 @@ def main() -> None:
                 server.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 server.kill()
-    print(f"written: {OUT / 'dashboard.png'}, {OUT / 'case.png'}")
+    print(f"written: {', '.join(str(OUT / n) for n in SHOTS)}")
 
 
 if __name__ == "__main__":
