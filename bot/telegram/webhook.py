@@ -9,6 +9,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import TelegramMethod
 from aiogram.types import Update
 from aiohttp import web
+from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.inbound import InboundQueue
@@ -40,14 +41,12 @@ class TelegramWebhook:
         given = request.headers.get(SECRET_HEADER, "")
         if not secrets.compare_digest(given.encode(), self.secret.encode()):
             return web.Response(status=401, text="Unauthorized")
-        try:  # only the id here: the update is validated once, when it is handled
+        try:  # validated before it is stored: what is stored can be handled
             body = (await request.read()).decode()
-            update_id = json.loads(body)["update_id"]
-            if type(update_id) is not int:
-                raise ValueError(update_id)
-        except (ValueError, KeyError, TypeError):  # bad UTF-8, bad JSON: ValueErrors too
+            update = Update.model_validate(json.loads(body), context={"bot": self.bot})
+        except (ValueError, ValidationError):  # bad UTF-8, bad JSON: ValueErrors too
             return web.Response(status=400, text="not a Telegram update")
-        row_id = await self.queue.accept(str(update_id), body)
+        row_id = await self.queue.accept(str(update.update_id), body)
         if row_id is not None:
             if self.handle_in_background:
                 self.queue.handle_in_background(row_id, body)

@@ -41,6 +41,13 @@ async def test_webhook_requires_the_secret(h: Harness) -> None:
     assert len(h.emu.sent("sendMessage")) == 1
 
 
+async def test_an_update_that_does_not_validate_is_refused_and_not_stored(h: Harness) -> None:
+    update = {"update_id": 7, "message": {"message_id": "x", "date": "never", "chat": {}}}
+    assert await h.post(update) == 400
+    async with h.app.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(InboundUpdate)) == 0
+
+
 async def test_same_update_twice_is_processed_once(h: Harness) -> None:
     update = h.message("worker", text=f"/start {await h.invite('worker')}")
     assert await h.post(update) == 200
